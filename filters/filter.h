@@ -1,0 +1,102 @@
+// The filter interface. A route's filters run in the order the route lists them; each sees the request header
+// before it goes upstream and may let it pass, change it, hold it while it does asynchronous work, or answer it
+// locally. On the way back, the response header crosses the filters that let the request pass, in reverse order.
+//
+// Filters never touch sockets: they act on the request only through FilterCallbacks, and on the store only through
+// the store interface (store/store.h). One Filter object lives for one request, on one worker thread, so it needs no
+// locks; its factory is built once from the config and shared, immutable, by every request of the route.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/status.hpp>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace gatehouse::store {
+class Store;
+}
+
+namespace gatehouse::filters {
+
+using RequestHeader = boost::beast::http::request_header<>;
+using ResponseHeader = boost::beast::http::response_header<>;
+
+// An answer made by Gatehouse instead of the upstream (401, 403, 429, 503...). The body is sent as is.
+struct LocalReply {
+  boost::beast::http::status status = boost::beast::http::status::internal_server_error;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;  // extra fields (Location, Retry-After, ...)
+};
+
+// What the data plane knows of a request besides its header. Owned by the connection; outlives every filter call.
+struct RequestInfo {
+  std::string client_ip;   // the client as Gatehouse believes it (X-Forwarded-For only from trusted_proxies)
+  std::string route_name;  // the matched route
+  std::string request_id;  // X-Request-ID as sent upstream
+  std::string path;        // the target's path, without the query
+  bool wants_json = false;  // the client's Accept prefers application/json (a login redirect would not help it)
+
+  // Set by the session filter when a valid session was found; read by later filters (rate_limit's session.user).
+  std::optional<std::string> user;
+  std::vector<std::string> roles;
+};
+
+enum class FilterStatus {
+  Continue,  // go on with the next filter
+  Stop,      // the filter will call resume() or reply() exactly once, later (or already did, synchronously)
+};
+
+// How a stopped filter hands the request back. Valid until the filter's onCancel() or destruction.
+class FilterCallbacks {
+ public:
+  virtual ~FilterCallbacks() = default;
+  // Continue with the next filter (or upstream). Safe to call from inside onRequest before returning Stop.
+  virtual void resume() = 0;
+  // Answer the client with a local reply; later filters and the upstream never see the request.
+  virtual void reply(LocalReply reply) = 0;
+};
+
+// The per-worker things a filter may use: the worker's event loop and its store connection. Owned by the worker.
+struct WorkerServices {
+  boost::asio::io_context& io;
+  store::Store& store;        // the configured store (this worker's Redis connection, or the memory store)
+  store::Store& local_store;  // the process's in-memory store: rate_limit's `on_store_error: local` fallback
+};
+
+class Filter {
+ public:
+  virtual ~Filter() = default;
+
+  // Called once per request, in route order. The filter may change the request header. Return Continue to pass
+  // the request on; return Stop and call callbacks.resume() or callbacks.reply() exactly once, now or later.
+  virtual FilterStatus onRequest(RequestHeader& request, RequestInfo& info, FilterCallbacks& callbacks) = 0;
+
+  // Called in reverse route order on the response header (from the upstream, or a local reply made by a later
+  // filter or by the proxy itself), for each filter whose onRequest let the request pass. May add or change fields.
+  virtual void onResponse(ResponseHeader& /*response*/, const RequestInfo& /*info*/) {}
+
+  // Called when the client went away while this filter was stopped. No callback may be called afterwards, and any
+  // reply from the store that arrives later must be ignored.
+  virtual void onCancel() {}
+};
+
+// Builds one Filter per request. Built once per route from the config; immutable and shared by all workers.
+class FilterFactory {
+ public:
+  virtual ~FilterFactory() = default;
+  virtual std::unique_ptr<Filter> create(WorkerServices& services) const = 0;
+  virtual std::string_view name() const = 0;  // "session", "rate_limit", "headers"
+};
+
+}  // namespace gatehouse::filters

@@ -1,0 +1,70 @@
+// An asynchronous Redis client that runs on one worker's io_context: no threads of its own, no locks, no blocking
+// calls. hiredis does what it is good at (formatting commands as RESP, parsing replies with redisReader); Asio owns
+// the socket, so TLS goes through Asio's SSL stream.
+//
+// Pipelining: commands issued during one turn of the event loop are written together in one write; replies are
+// matched to callers in order. Every command completes exactly once: with a reply, or with an error status when its
+// deadline (options.command_timeout) passes, the connection breaks, or the client is down (fail fast, no queueing
+// while disconnected). The client reconnects by itself with exponential backoff and jitter.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "proxy/config/config.h"
+#include "store/redis_reply.h"
+#include "store/store.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace gatehouse::store {
+
+struct RedisClientOptions {
+  config::RedisUrl url;
+  config::TlsConfig tls;
+  std::chrono::milliseconds command_timeout{50};
+  std::chrono::milliseconds connect_timeout{1000};
+  std::string client_name = "gatehouse";
+  std::size_t max_pending = 65536;  // commands in flight past this fail at once with Unavailable
+};
+
+// A Lua script, sent as EVALSHA; on NOSCRIPT the client loads it (SCRIPT LOAD) and retries, invisibly to the caller.
+struct LuaScript {
+  std::string source;
+  std::string sha1;  // hex, computed from source
+  static LuaScript fromSource(std::string source);
+};
+
+using RedisCallback = std::function<void(StoreStatus status, RedisReply reply)>;
+
+class RedisClient : public std::enable_shared_from_this<RedisClient> {
+ public:
+  static std::shared_ptr<RedisClient> create(boost::asio::io_context& io, RedisClientOptions options);
+  virtual ~RedisClient() = default;
+
+  virtual void start() = 0;  // connect (AUTH, SELECT, CLIENT SETNAME) in the background; reconnects on failure
+  virtual void stop() = 0;   // close; pending commands complete with Unavailable
+  virtual bool connected() const = 0;
+
+  // argv elements are sent as RESP bulk strings (binary-safe). The callback runs on the io_context, never inside
+  // this call. A reply of type Error arrives with status Ok: the server answered.
+  virtual void command(std::span<const std::string_view> argv, RedisCallback done) = 0;
+  void command(std::initializer_list<std::string_view> argv, RedisCallback done) {
+    command(std::span<const std::string_view>(argv.begin(), argv.size()), std::move(done));
+  }
+  virtual void eval(const LuaScript& script, std::span<const std::string_view> keys,
+                    std::span<const std::string_view> args, RedisCallback done) = 0;
+
+  // Connects once with the given options and runs the handshake, blocking, on a private io_context: for startup
+  // checks (a wrong password must stop Gatehouse with a clear message). Returns the error text, or nullopt.
+  static std::optional<std::string> probe(const RedisClientOptions& options, std::chrono::milliseconds timeout);
+};
+
+}  // namespace gatehouse::store
