@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -42,9 +43,8 @@ class RedisServer {
   store::RedisReply command(const std::vector<std::string>& argv) const;
 
  private:
-  // implementation-defined
   struct State;
-  State* state_;
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace gatehouse::testing
