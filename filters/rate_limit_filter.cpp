@@ -1,0 +1,224 @@
+#include "filters/rate_limit_filter.h"
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "filters/rate_limit_headers.h"
+#include "filters/rate_limit_key.h"
+#include "store/store.h"
+
+namespace gatehouse::filters {
+
+struct RateLimitShared {
+  RateLimitShared(std::shared_ptr<const config::RateLimitPolicy> policy_in, SteadyClock clock_in)
+      : policy(std::move(policy_in)),
+        keys(policy->name, policy->key),
+        headers(*policy),
+        clock(clock_in ? std::move(clock_in) : SteadyClock{[] { return std::chrono::steady_clock::now(); }}) {
+  }
+
+  static void bump(std::atomic<std::uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
+
+  const std::shared_ptr<const config::RateLimitPolicy> policy;
+  const RateLimitKeyBuilder keys;
+  const RateLimitHeaderFormatter headers;
+  const SteadyClock clock;
+  const PerThreadOverLimitCache over_limit;
+
+  std::atomic<std::uint64_t> allowed{0};
+  std::atomic<std::uint64_t> limited{0};
+  std::atomic<std::uint64_t> shadow_limited{0};
+  std::atomic<std::uint64_t> allow_listed{0};
+  std::atomic<std::uint64_t> store_error{0};
+  std::atomic<std::uint64_t> fallback_local{0};
+  std::atomic<std::uint64_t> local_cache_hit{0};
+};
+
+namespace {
+
+class RateLimitFilter final : public Filter {
+ public:
+  RateLimitFilter(std::shared_ptr<RateLimitShared> shared, WorkerServices& services)
+      : shared_(std::move(shared)), services_(services), cache_(shared_->over_limit.forThisThread()) {}
+
+  FilterStatus onRequest(RequestHeader& request, RequestInfo& info, FilterCallbacks& callbacks) override {
+    callbacks_ = &callbacks;
+    const config::RateLimitPolicy& policy = *shared_->policy;
+    if (isAllowListed(info.client_ip)) {
+      RateLimitShared::bump(shared_->allow_listed);
+      return FilterStatus::Continue;
+    }
+
+    check_.key = shared_->keys.build(request, info);
+    check_.algorithm = policy.algorithm;
+    check_.limits = policy.limits;
+    check_.cost = 1;
+
+    state_ = State::Calling;
+    if (!policy.shadow) {
+      if (auto cached = cache_->find(check_.key, shared_->clock())) {
+        RateLimitShared::bump(shared_->local_cache_hit);
+        refuse(*cached);
+        return FilterStatus::Stop;
+      }
+    }
+
+    // A synchronous answer lands while we are still here: a pass is then returned as Continue rather than
+    // resumed.
+    const std::weak_ptr<bool> alive = alive_;
+    in_on_request_ = true;
+    ask(services_.store, /*is_fallback=*/false);
+    if (alive.expired()) return FilterStatus::Stop;  // a synchronous reply ended the request and this filter
+    in_on_request_ = false;
+    return continue_synchronously_ ? FilterStatus::Continue : FilterStatus::Stop;
+  }
+
+  void onResponse(ResponseHeader& response, const RequestInfo& /*info*/) override {
+    if (!response_fields_.empty()) addRateLimitFields(response, response_fields_);
+  }
+
+  void onCancel() override {
+    state_ = State::Cancelled;
+    alive_.reset();  // a store answer arriving later finds its token expired
+  }
+
+ private:
+  enum class State { Idle, Calling, Done, Cancelled };
+
+  bool isAllowListed(const std::string& client_ip) const {
+    const auto& allow = shared_->policy->allow;
+    if (allow.empty()) return false;
+    boost::system::error_code error;
+    const auto address = boost::asio::ip::make_address(client_ip, error);
+    if (error) return false;
+    for (const auto& network : allow) {
+      if (network.contains(address)) return true;
+    }
+    return false;
+  }
+
+  // The store may answer before checkRateLimit returns (memory store) or later on this worker's loop (Redis).
+  void ask(store::Store& store, bool is_fallback) {
+    store.checkRateLimit(check_,
+                         [this, alive = std::weak_ptr<bool>(alive_), is_fallback](store::RateLimitResult r) {
+                           if (alive.expired())
+                             return;  // the request was cancelled or is gone: `this` must not be touched
+                           onStoreResult(std::move(r), is_fallback);
+                         });
+  }
+
+  void onStoreResult(store::RateLimitResult result, bool is_fallback) {
+    if (state_ != State::Calling)
+      return;  // a second answer to one call would be a store bug; never act twice
+    const config::RateLimitPolicy& policy = *shared_->policy;
+
+    if (result.status != store::StoreStatus::Ok) {
+      if (is_fallback) return pass();  // the in-process store failed too: nothing left to ask, fail open
+      RateLimitShared::bump(shared_->store_error);
+      switch (policy.on_store_error) {
+        case config::RateLimitStoreErrorPolicy::Allow:
+          return pass();
+        case config::RateLimitStoreErrorPolicy::Deny:
+          return finishWith(LocalReply{boost::beast::http::status::service_unavailable,
+                                       storeUnavailableBody(),
+                                       "application/json",
+                                       {}});
+        case config::RateLimitStoreErrorPolicy::Local:
+          RateLimitShared::bump(shared_->fallback_local);
+          return ask(services_.local_store, /*is_fallback=*/true);
+      }
+      return pass();
+    }
+
+    if (result.allowed) {
+      RateLimitShared::bump(shared_->allowed);
+      response_fields_ = shared_->headers.fields(result);
+      return pass();
+    }
+    if (policy.shadow) {
+      RateLimitShared::bump(shared_->shadow_limited);
+      response_fields_ = shared_->headers.fields(result);
+      return pass();
+    }
+    cache_->remember(check_.key, result, shared_->clock());
+    refuse(result);
+  }
+
+  void refuse(const store::RateLimitResult& result) {
+    RateLimitShared::bump(shared_->limited);
+    const std::int64_t retry_after = retryAfterSeconds(result.retry_after);
+    LocalReply reply{boost::beast::http::status::too_many_requests,
+                     quotaExceededBody(shared_->policy->name, retry_after),
+                     "application/problem+json",
+                     {}};
+    reply.headers.emplace_back("Retry-After", std::to_string(retry_after));
+    for (auto& field : shared_->headers.fields(result)) reply.headers.push_back(std::move(field));
+    finishWith(std::move(reply));
+  }
+
+  // Lets the request go on: by returning Continue when still inside onRequest, else by resuming it.
+  void pass() {
+    state_ = State::Done;
+    if (in_on_request_) {
+      continue_synchronously_ = true;
+    } else {
+      callbacks_->resume();
+    }
+  }
+
+  void finishWith(LocalReply reply) {
+    state_ = State::Done;
+    callbacks_->reply(std::move(reply));
+  }
+
+  std::shared_ptr<RateLimitShared> shared_;
+  WorkerServices& services_;
+  std::shared_ptr<OverLimitCache> cache_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  FilterCallbacks* callbacks_ = nullptr;
+  State state_ = State::Idle;
+  bool in_on_request_ = false;
+  bool continue_synchronously_ = false;
+  store::RateLimitCheck check_;
+  HeaderFields response_fields_;
+};
+
+}  // namespace
+
+RateLimitFilterFactory::RateLimitFilterFactory(std::shared_ptr<const config::RateLimitPolicy> policy,
+                                               SteadyClock clock) {
+  if (!policy) throw std::invalid_argument("rate_limit: no policy");
+  if (policy->limits.empty())
+    throw std::invalid_argument("rate_limit: policy '" + policy->name + "' has no limits");
+  shared_ = std::make_shared<RateLimitShared>(std::move(policy), std::move(clock));
+}
+
+RateLimitFilterFactory::~RateLimitFilterFactory() = default;
+
+std::unique_ptr<Filter> RateLimitFilterFactory::create(WorkerServices& services) const {
+  return std::make_unique<RateLimitFilter>(shared_, services);
+}
+
+const config::RateLimitPolicy& RateLimitFilterFactory::policy() const {
+  return *shared_->policy;
+}
+
+RateLimitStats RateLimitFilterFactory::counters() const {
+  const auto read = [](const std::atomic<std::uint64_t>& counter) {
+    return counter.load(std::memory_order_relaxed);
+  };
+  RateLimitStats stats;
+  stats.allowed = read(shared_->allowed);
+  stats.limited = read(shared_->limited);
+  stats.shadow_limited = read(shared_->shadow_limited);
+  stats.allow_listed = read(shared_->allow_listed);
+  stats.store_error = read(shared_->store_error);
+  stats.fallback_local = read(shared_->fallback_local);
+  stats.local_cache_hit = read(shared_->local_cache_hit);
+  return stats;
+}
+
+}  // namespace gatehouse::filters
