@@ -1,0 +1,27 @@
+// Numbers with units as config files write them: durations ("250ms", "2s", "5m", "1h") and byte sizes ("512",
+// "16KiB", "10MiB", "1GB"). Whole numbers only: "1.5s" is an error that suggests "1500ms".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "proxy/config/config.h"
+#include "proxy/config/parse_result.h"
+
+namespace gatehouse::config {
+
+// Decimal digits only: no sign, no spaces, no hex. Fails past 2^64-1.
+ParseResult<std::uint64_t> parseUnsigned(std::string_view text);
+
+// <digits><unit>, unit one of ms, s, m, h. A bare number is an error, because "30" could mean seconds or ms.
+ParseResult<Duration> parseDuration(std::string_view text);
+
+// <digits>[unit]: no unit or B = bytes; KiB, MiB, GiB = powers of 1024; KB, MB, GB = powers of 1000.
+ParseResult<std::uint64_t> parseSize(std::string_view text);
+
+// The inverse of the parsers, in the largest unit that is exact: 90000ms → "90s", 3600000ms → "1h".
+std::string formatDuration(Duration duration);
+std::string formatSize(std::uint64_t bytes);  // 16384 → "16KiB", 1000 → "1000"
+
+}  // namespace gatehouse::config
