@@ -113,7 +113,9 @@ HeaderFields RateLimitHeaderFormatter::fields(const store::RateLimitResult& resu
   const std::int64_t reset_after_ms = std::max<std::int64_t>(0, state.reset_after.count());
 
   if (x_ratelimit_) {
-    out.emplace_back(kXRateLimitLimit, std::to_string(state.limit));
+    // The store echoes each limit; the configured one stands in should it not.
+    const std::uint64_t limit = state.limit > 0 ? state.limit : limits_[index].requests;
+    out.emplace_back(kXRateLimitLimit, std::to_string(limit));
     out.emplace_back(kXRateLimitRemaining, std::to_string(state.remaining));
     out.emplace_back(kXRateLimitReset, std::to_string(ceilSeconds(epochMillis(result) + reset_after_ms)));
   }

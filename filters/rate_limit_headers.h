@@ -31,7 +31,9 @@ inline constexpr std::string_view kXRateLimitReset = "X-RateLimit-Reset";
 inline constexpr std::string_view kRateLimitPolicyField = "RateLimit-Policy";
 inline constexpr std::string_view kRateLimitField = "RateLimit";
 
-// The documented problem type of a rejected request (docs: "Problem types" in the README).
+// The problem type of a rejected request: a stable URI under the project's documentation, never dereferenced
+// by Gatehouse itself. (The IETF draft's own type,
+// https://iana.org/assignments/http-problem-types#quota-exceeded, is not registered yet.)
 inline constexpr std::string_view kQuotaExceededType = "https://gatehouse.dev/problems#quota-exceeded";
 
 // The limit to report: fewest requests remaining; on a tie the shortest window, whose state changes soonest.

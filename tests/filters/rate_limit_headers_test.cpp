@@ -70,6 +70,13 @@ TEST(RateLimitHeaderFormatterTest, ResetOnAWholeSecondIsNotRoundedFurther) {
                           Pair("X-RateLimit-Reset", "1700000002")));
 }
 
+TEST(RateLimitHeaderFormatterTest, ConfiguredLimitStandsInWhenTheStoreDoesNotEchoIt) {
+  const RateLimitHeaderFormatter formatter(policyWith({{100, 60s}}, true, false));
+  const auto fields = formatter.fields(resultWith({{0, 5, 1s}}));
+  ASSERT_FALSE(fields.empty());
+  EXPECT_EQ(fields.front(), (std::pair<std::string, std::string>("X-RateLimit-Limit", "100")));
+}
+
 TEST(RateLimitHeaderFormatterTest, IetfFieldsWithOneLimit) {
   const RateLimitHeaderFormatter formatter(policyWith({{100, 60s}}, false, true));
   EXPECT_EQ(formatter.policyFieldValue(), "\"per_client\";q=100;w=60");
