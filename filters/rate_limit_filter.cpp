@@ -104,15 +104,13 @@ class RateLimitFilter final : public Filter {
   void ask(store::Store& store, bool is_fallback) {
     store.checkRateLimit(check_,
                          [this, alive = std::weak_ptr<bool>(alive_), is_fallback](store::RateLimitResult r) {
-                           if (alive.expired())
-                             return;  // the request was cancelled or is gone: `this` must not be touched
+                           if (alive.expired()) return;  // cancelled or destroyed: `this` is off limits
                            onStoreResult(std::move(r), is_fallback);
                          });
   }
 
   void onStoreResult(store::RateLimitResult result, bool is_fallback) {
-    if (state_ != State::Calling)
-      return;  // a second answer to one call would be a store bug; never act twice
+    if (state_ != State::Calling) return;  // a second answer would be a store bug: never act twice
     const config::RateLimitPolicy& policy = *shared_->policy;
 
     if (result.status != store::StoreStatus::Ok) {
