@@ -1,0 +1,127 @@
+#include "proxy/http/forwarded.h"
+
+#include <algorithm>
+#include <optional>
+
+#include <boost/container/small_vector.hpp>
+
+namespace gatehouse::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+
+asio::ip::address unmapped(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  return address;
+}
+
+std::string_view trimOws(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// One X-Forwarded-For entry: "1.2.3.4", "1.2.3.4:80", "::1", "[::1]" or "[::1]:80".
+std::optional<asio::ip::address> parseEntry(std::string_view entry) {
+  if (!entry.empty() && entry.front() == '[') {
+    const auto close = entry.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    const auto after = entry.substr(close + 1);
+    if (!after.empty() && after.front() != ':') return std::nullopt;
+    entry = entry.substr(1, close - 1);
+  } else if (std::count(entry.begin(), entry.end(), ':') == 1) {
+    entry = entry.substr(0, entry.find(':'));  // IPv4 with a port
+  }
+  // make_address takes a NUL-terminated string: copy into a bounded stack buffer (the longest textual IPv6
+  // address with a scope is well under 64 bytes).
+  char text[64];
+  if (entry.empty() || entry.size() >= sizeof(text)) return std::nullopt;
+  std::copy(entry.begin(), entry.end(), text);
+  text[entry.size()] = '\0';
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(static_cast<const char*>(text), ec);
+  if (ec) return std::nullopt;
+  return unmapped(address);
+}
+
+// The X-Forwarded-For entries of every field, in order. Views into the fields' values.
+using Entries = boost::container::small_vector<std::string_view, 8>;
+
+Entries forwardedFor(const bhttp::fields& fields) {
+  Entries entries;
+  const auto [first, last] = fields.equal_range(kXForwardedFor);
+  for (auto it = first; it != last; ++it) {
+    std::string_view list = it->value();
+    while (true) {
+      const auto comma = list.find(',');
+      const auto entry = trimOws(list.substr(0, comma));
+      if (!entry.empty()) entries.push_back(entry);
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  return entries;
+}
+
+}  // namespace
+
+std::string formatAddress(const asio::ip::address& address) {
+  return unmapped(address).to_string();
+}
+
+bool isTrusted(const asio::ip::address& address, std::span<const config::Cidr> trusted) {
+  return std::any_of(trusted.begin(), trusted.end(),
+                     [&address](const config::Cidr& cidr) { return cidr.contains(address); });
+}
+
+std::string resolveClientIp(const bhttp::fields& fields, const asio::ip::address& peer,
+                            std::span<const config::Cidr> trusted) {
+  auto client = unmapped(peer);
+  if (!isTrusted(client, trusted)) return client.to_string();
+  const auto entries = forwardedFor(fields);
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    const auto address = parseEntry(*it);
+    if (!address)
+      break;  // garbage: nothing left of it is believable; the last trusted hop is the best answer
+    client = *address;
+    if (!isTrusted(client, trusted)) break;
+  }
+  return client.to_string();
+}
+
+void setForwardedHeaders(bhttp::fields& fields, const asio::ip::address& peer, bool peer_trusted,
+                         std::string_view proto, std::string_view host) {
+  const auto peer_text = formatAddress(peer);
+  if (peer_trusted && fields.count(kXForwardedFor) > 0) {
+    std::string joined;
+    const auto [first, last] = fields.equal_range(kXForwardedFor);
+    std::size_t size = peer_text.size();
+    for (auto it = first; it != last; ++it) size += it->value().size() + 2;
+    joined.reserve(size);
+    for (auto it = first; it != last; ++it) {
+      const auto value = trimOws(it->value());
+      if (value.empty()) continue;
+      joined.append(value).append(", ");
+    }
+    joined.append(peer_text);
+    fields.set(kXForwardedFor, joined);
+  } else {
+    fields.set(kXForwardedFor, peer_text);
+  }
+
+  if (!peer_trusted || fields.count(kXForwardedProto) == 0) {
+    fields.set(kXForwardedProto, proto);
+  }
+  if (!peer_trusted || fields.count(kXForwardedHost) == 0) {
+    if (host.empty()) {
+      fields.erase(kXForwardedHost);
+    } else {
+      fields.set(kXForwardedHost, host);
+    }
+  }
+}
+
+}  // namespace gatehouse::http
