@@ -76,12 +76,23 @@ const char* toString(RateLimitStoreErrorPolicy policy) {
 class Writer {
  public:
   YAML::Emitter& emitter() { return out_; }
-  void beginMap(std::string_view key) {
-    out_ << YAML::Key << std::string(key) << YAML::Value << YAML::BeginMap;
+  // Empty maps are written `{}` on the key's line rather than on a line of their own.
+  void beginMap(std::string_view key, bool empty = false) {
+    out_ << YAML::Key << std::string(key) << YAML::Value;
+    if (empty) out_ << YAML::Flow;
+    out_ << YAML::BeginMap;
+  }
+  // A map keyed by a name the user chose (a policy): quoted, so that "null" or "true" stay strings.
+  void beginNamedMap(std::string_view name) {
+    out_ << YAML::Key << YAML::DoubleQuoted << escaped(name) << YAML::Value << YAML::BeginMap;
   }
   void endMap() { out_ << YAML::EndMap; }
   void text(std::string_view key, std::string_view value) {
     out_ << YAML::Key << std::string(key) << YAML::Value << YAML::DoubleQuoted << escaped(value);
+  }
+  void namedText(std::string_view name, std::string_view value) {
+    out_ << YAML::Key << YAML::DoubleQuoted << escaped(name) << YAML::Value << YAML::DoubleQuoted
+         << escaped(value);
   }
   void word(std::string_view key, std::string_view value) {
     out_ << YAML::Key << std::string(key) << YAML::Value << std::string(value);
@@ -123,7 +134,7 @@ void writeStore(Writer& w, const StoreConfig& store) {
 }
 
 void writeSession(Writer& w, const SessionPolicy& policy) {
-  w.beginMap(policy.name);
+  w.beginNamedMap(policy.name);
   w.text("cookie", policy.cookie);
   w.word("format", policy.format == SessionFormat::Express ? "express" : "plain");
   w.list("secrets", std::vector<std::string>(policy.secrets.size(), std::string(kRedacted)));
@@ -147,7 +158,7 @@ void writeSession(Writer& w, const SessionPolicy& policy) {
 }
 
 void writeRateLimit(Writer& w, const RateLimitPolicy& policy) {
-  w.beginMap(policy.name);
+  w.beginNamedMap(policy.name);
   std::vector<std::string> key;
   for (const auto& part : policy.key) key.push_back(toString(part));
   w.list("key", key);
@@ -174,8 +185,8 @@ void writeRateLimit(Writer& w, const RateLimitPolicy& policy) {
 
 void writePairs(Writer& w, std::string_view key,
                 const std::vector<std::pair<std::string, std::string>>& pairs) {
-  w.beginMap(key);
-  for (const auto& [name, value] : pairs) w.text(name, value);
+  w.beginMap(key, pairs.empty());
+  for (const auto& [name, value] : pairs) w.namedText(name, value);
   w.endMap();
 }
 
@@ -229,7 +240,9 @@ void writeRoute(Writer& w, const Route& route) {
   if (!route.match.host.empty()) w.text("host", route.match.host);
   w.endMap();
   if (route.body_bytes) w.size("body_bytes", *route.body_bytes);
-  out << YAML::Key << "filters" << YAML::Value << YAML::BeginSeq;
+  out << YAML::Key << "filters" << YAML::Value;
+  if (route.filters.empty()) out << YAML::Flow;
+  out << YAML::BeginSeq;
   for (const auto& filter : route.filters) writeFilter(w, filter);
   out << YAML::EndSeq;
   out << YAML::EndMap;
@@ -272,14 +285,16 @@ std::string describeEffectiveConfig(const Config& config) {
 
   writeStore(w, config.store);
 
-  w.beginMap("sessions");
+  w.beginMap("sessions", config.sessions.empty());
   for (const auto& [name, policy] : config.sessions) writeSession(w, policy);
   w.endMap();
-  w.beginMap("rate_limits");
+  w.beginMap("rate_limits", config.rate_limits.empty());
   for (const auto& [name, policy] : config.rate_limits) writeRateLimit(w, policy);
   w.endMap();
 
-  out << YAML::Key << "routes" << YAML::Value << YAML::BeginSeq;
+  out << YAML::Key << "routes" << YAML::Value;
+  if (config.routes.empty()) out << YAML::Flow;
+  out << YAML::BeginSeq;
   for (const auto& route : config.routes) writeRoute(w, route);
   out << YAML::EndSeq;
   out << YAML::EndMap;

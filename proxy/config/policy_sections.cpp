@@ -136,6 +136,13 @@ void readKeyParts(MapReader& map, RateLimitPolicy& policy) {
   std::vector<RateLimitKeyPart> parts;
   bool all_valid = true;
   map.reader().forEach(*node, map.pathOf("key"), [&](const YAML::Node& element, const std::string& path) {
+    if (element.IsMap()) {
+      // `[header: X-Api-Key]` is YAML for a map; the key part is the string "header:X-Api-Key".
+      map.reader().error(element, path,
+                         "expected a key part string such as \"header:X-Api-Key\" (no space after ':')");
+      all_valid = false;
+      return;
+    }
     auto text = map.reader().string(element, path, "a key part");
     auto part = text ? parseKeyPart(*text) : std::nullopt;
     if (text && !part) {
