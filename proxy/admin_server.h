@@ -1,0 +1,47 @@
+// The admin listener (loopback by default): /healthz says the process is alive; /readyz says whether it can
+// serve — 200 only when the upstream accepts a connection and the store answers, else 503 with the reason.
+// Runs on its own thread and io_context so that a probe never competes with a worker's requests.
+#pragma once
+
+#include <memory>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "proxy/runtime.h"
+#include "proxy/upstream_pool.h"
+#include "store/store.h"
+
+namespace gatehouse::store {
+class MemoryStore;
+}
+
+namespace gatehouse::proxy {
+
+class AdminServer {
+ public:
+  AdminServer(std::shared_ptr<const Runtime> runtime, std::shared_ptr<store::MemoryStore> memory);
+  ~AdminServer();
+
+  void start();  // binds (throws on failure) and starts the thread
+  void stop();
+  std::uint16_t port() const { return port_; }
+
+  // Called on the admin thread by a request for /readyz: {ready, reason}.
+  void checkReady(std::function<void(bool, std::string)> done);
+
+ private:
+  void accept();
+
+  boost::asio::io_context io_{1};
+  std::shared_ptr<const Runtime> runtime_;
+  std::shared_ptr<store::MemoryStore> memory_;
+  std::unique_ptr<store::Store> store_;
+  UpstreamPool upstream_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace gatehouse::proxy

@@ -1,0 +1,712 @@
+#include "proxy/downstream_connection.h"
+
+#include <algorithm>
+#include <string_view>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "filters/identity_headers.h"
+#include "proxy/access_log.h"
+#include "proxy/http/error_body.h"
+#include "proxy/http/forwarded.h"
+#include "proxy/http/hop_by_hop.h"
+#include "proxy/http/request_checks.h"
+#include "proxy/http/request_id.h"
+#include "proxy/router.h"
+#include "proxy/worker.h"
+
+namespace gatehouse::proxy {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// The end of the request head: the byte after the first empty line, or npos. A bare-LF empty line ends the
+// head too, so that checkRawHead can reject it at once instead of waiting for a CRLFCRLF that never comes.
+std::size_t findHeadEnd(std::string_view data, std::size_t from) {
+  for (auto i = data.find('\n', from); i != std::string_view::npos; i = data.find('\n', i + 1)) {
+    if (i + 1 < data.size() && data[i + 1] == '\n') return i + 2;
+    if (i + 2 < data.size() && data[i + 1] == '\r' && data[i + 2] == '\n') return i + 3;
+  }
+  return std::string_view::npos;
+}
+
+bool containsToken(std::string_view list, std::string_view token) {
+  // Case-insensitive search for a comma-separated token (Connection, Expect, Accept media ranges).
+  std::size_t pos = 0;
+  while (pos <= list.size()) {
+    auto end = list.find(',', pos);
+    if (end == std::string_view::npos) end = list.size();
+    auto item = list.substr(pos, end - pos);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (const auto semi = item.find(';'); semi != std::string_view::npos) item = item.substr(0, semi);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (beast::iequals(item, token)) return true;
+    pos = end + 1;
+  }
+  return false;
+}
+
+bool isIdempotent(bhttp::verb method) {
+  switch (method) {
+    case bhttp::verb::get:
+    case bhttp::verb::head:
+    case bhttp::verb::options:
+    case bhttp::verb::put:
+    case bhttp::verb::delete_:
+    case bhttp::verb::trace:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool isPeerGone(const boost::system::error_code& ec) {
+  return ec == asio::error::eof || ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == bhttp::error::partial_message;
+}
+
+}  // namespace
+
+DownstreamConnection::DownstreamConnection(asio::ip::tcp::socket socket, Worker& worker)
+    : worker_(worker), stream_(std::move(socket)) {
+  boost::system::error_code ec;
+  const auto endpoint = stream_.socket().remote_endpoint(ec);
+  if (!ec) {
+    peer_ = endpoint.address();
+    if (peer_.is_v6() && peer_.to_v6().is_v4_mapped()) {
+      peer_ = asio::ip::make_address_v4(asio::ip::v4_mapped, peer_.to_v6());
+    }
+    client_address_ = peer_.to_string();
+  }
+  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+  worker_.add(this);
+}
+
+DownstreamConnection::~DownstreamConnection() {
+  chain_.reset();
+  worker_.remove(this);
+}
+
+void DownstreamConnection::start() {
+  doReadHead();
+}
+
+void DownstreamConnection::drain() {
+  draining_ = true;
+  if (idle_ && buffer_.size() == 0 && !closed_) {
+    // Waiting for a request that has not begun: nothing is lost by closing now.
+    ErrorCode ignored;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+}
+
+// ---- request head
+// --------------------------------------------------------------------------------------------
+
+void DownstreamConnection::doReadHead() {
+  const auto& limits = worker_.runtime().config->limits;
+  const auto data = std::string_view(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+
+  // Tolerate the empty lines some clients send between requests (RFC 9112 §2.2).
+  std::size_t blank = 0;
+  while (blank < data.size() && (data[blank] == '\r' || data[blank] == '\n')) ++blank;
+  if (blank > 0 && blank == data.size()) {
+    buffer_.consume(blank);
+    scanned_ = 0;
+  } else if (blank > 0 && blank < data.size()) {
+    buffer_.consume(blank);
+    scanned_ = 0;
+  }
+
+  const auto head = std::string_view(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+  if (!head.empty()) {
+    if (idle_) {
+      idle_ = false;
+      request_start_ = Clock::now();
+    }
+    const auto end = findHeadEnd(head, scanned_ > 2 ? scanned_ - 2 : 0);
+    if (end != std::string_view::npos) return processHead(end);
+    scanned_ = head.size();
+    // The request line alone is longer than a URI may be: 414 before reading further.
+    if (head.find('\n') == std::string_view::npos && head.size() > limits.uri_bytes + 64) {
+      return sendError(bhttp::status::uri_too_long, "uri too long", true);
+    }
+    if (head.size() >= limits.header_bytes) {
+      return sendError(bhttp::status::request_header_fields_too_large, "request header too large", true);
+    }
+  }
+
+  if (draining_ && idle_) return close();
+  // Idle keep-alive connections get idle_timeout; once a request has begun, its whole head must arrive within
+  // header_timeout of its first byte (a slowloris client trickling bytes does not reset the clock).
+  if (idle_) {
+    stream_.expires_after(limits.idle_timeout);
+  } else {
+    stream_.expires_at(request_start_ + limits.header_timeout);
+  }
+  const auto room =
+      std::max<std::size_t>(512, limits.header_bytes - std::min(limits.header_bytes, buffer_.size()));
+  stream_.async_read_some(
+      buffer_.prepare(std::min<std::size_t>(room, 4096)),
+      [self = shared_from_this()](ErrorCode ec, std::size_t bytes) { self->onReadHead(ec, bytes); });
+}
+
+void DownstreamConnection::onReadHead(ErrorCode ec, std::size_t bytes) {
+  if (ec == beast::error::timeout) {
+    if (idle_) return close();  // an idle keep-alive connection simply ends
+    return sendError(bhttp::status::request_timeout, "request header timeout", true);
+  }
+  if (ec) return close();
+  buffer_.commit(bytes);
+  doReadHead();
+}
+
+void DownstreamConnection::processHead(std::size_t head_bytes) {
+  const auto& runtime = worker_.runtime();
+  const auto& config = *runtime.config;
+  const auto head = std::string_view(static_cast<const char*>(buffer_.data().data()), head_bytes);
+
+  info_ = filters::RequestInfo{};
+  status_ = 0;
+  response_body_bytes_ = 0;
+  request_body_bytes_ = 0;
+  upstream_time_ = {};
+  retried_ = false;
+  request_head_sent_ = false;
+
+  if (head_bytes > config.limits.header_bytes) {
+    return sendError(bhttp::status::request_header_fields_too_large, "request header too large", true);
+  }
+  if (const auto line_end = head.find('\n'); line_end > config.limits.uri_bytes + 64) {
+    return sendError(bhttp::status::uri_too_long, "uri too long", true);
+  }
+  if (auto defect = http::checkRawHead(head)) {
+    return sendError(static_cast<bhttp::status>(defect->status), defect->reason, true);
+  }
+
+  request_.emplace();
+  request_->header_limit(static_cast<std::uint32_t>(head_bytes + 1));
+  request_->body_limit(boost::none);  // enforced per route below, while streaming
+  request_->eager(false);
+  ErrorCode ec;
+  const auto used = request_->put(asio::buffer(head.data(), head.size()), ec);
+  if (ec || !request_->is_header_done()) {
+    return sendError(bhttp::status::bad_request, "malformed request", true);
+  }
+  buffer_.consume(used);
+  scanned_ = 0;
+
+  auto& request = request_->get();
+  if (request.target().size() > config.limits.uri_bytes) {
+    return sendError(bhttp::status::uri_too_long, "uri too long", true);
+  }
+  if (auto defect = http::checkFraming(request.base())) {
+    return sendError(static_cast<bhttp::status>(defect->status), defect->reason, true);
+  }
+  client_keep_alive_ = request.keep_alive() && !draining_;
+
+  // Identity first: request id and client address are in every log line and error body from here on.
+  const auto incoming_id = request["X-Request-ID"];
+  info_.request_id =
+      http::isValidRequestId(incoming_id) ? std::string(incoming_id) : http::generateRequestId();
+  info_.client_ip = http::resolveClientIp(request.base(), peer_, config.trusted_proxies);
+  info_.path = std::string(targetPath(request.target()));
+  const auto accept = request[bhttp::field::accept];
+  info_.wants_json = containsToken(accept, "application/json") || !containsToken(accept, "text/html");
+
+  const auto* route = matchRoute(
+      config.routes, RouteRequest{info_.path, request.method_string(), request[bhttp::field::host]});
+  if (route == nullptr) return sendError(bhttp::status::not_found, "no route", !request_->is_done());
+  route_index_ = static_cast<std::size_t>(route - config.routes.data());
+  info_.route_name = route->name;
+
+  body_limit_ = runtime.bodyLimit(route_index_);
+  if (request_->content_length() && *request_->content_length() > body_limit_) {
+    return sendError(bhttp::status::payload_too_large, "request body too large", true);
+  }
+
+  prepareUpstreamRequest();
+  self_hold_ = shared_from_this();
+  chain_.start(runtime.route_filters[route_index_], worker_.services(), request.base(), info_, *this);
+}
+
+void DownstreamConnection::prepareUpstreamRequest() {
+  const auto& config = *worker_.runtime().config;
+  auto& request = request_->get();
+
+  upgrade_requested_ =
+      request.count(bhttp::field::upgrade) > 0 && containsToken(request[bhttp::field::connection], "upgrade");
+  expect_continue_ = containsToken(request[bhttp::field::expect], "100-continue");
+
+  filters::stripIdentityHeaders(request.base(), worker_.runtime().identity_headers);
+  http::removeHopByHop(request.base(), upgrade_requested_);
+  if (expect_continue_)
+    request.erase(bhttp::field::expect);  // Gatehouse answers 100 itself once filters pass
+  const bool peer_trusted = std::any_of(config.trusted_proxies.begin(), config.trusted_proxies.end(),
+                                        [this](const config::Cidr& cidr) { return cidr.contains(peer_); });
+  http::setForwardedHeaders(request.base(), peer_, peer_trusted, "http", request[bhttp::field::host]);
+  request.set("X-Request-ID", info_.request_id);
+
+  // Re-frame for the upstream: HTTP/1.1, kept alive, body length as the client declared or chunked.
+  request.version(11);
+  if (upgrade_requested_) {
+    request.set(bhttp::field::connection, "Upgrade");
+  } else {
+    request.keep_alive(true);
+  }
+  if (!request_->is_done() && !request_->content_length()) request.chunked(true);
+}
+
+// ---- filters
+// ---------------------------------------------------------------------------------------------------
+
+void DownstreamConnection::onChainContinue() {
+  auto hold = std::move(self_hold_);
+  if (closed_) return;
+  doAcquireUpstream(false);
+}
+
+void DownstreamConnection::onChainReply(filters::LocalReply reply) {
+  auto hold = std::move(self_hold_);
+  if (closed_) return;
+  // An unread request body would be taken for the next request: close after answering instead.
+  sendLocalReply(std::move(reply), !request_->is_done());
+}
+
+// ---- upstream exchange
+// -------------------------------------------------------------------------------------------
+
+void DownstreamConnection::doAcquireUpstream(bool fresh) {
+  auto handler = [self = shared_from_this()](ErrorCode ec, UpstreamConnectionPtr connection) {
+    self->onAcquireUpstream(ec, std::move(connection));
+  };
+  if (fresh) {
+    worker_.upstream().connect(std::move(handler));
+  } else {
+    worker_.upstream().acquire(std::move(handler));
+  }
+}
+
+void DownstreamConnection::onAcquireUpstream(ErrorCode ec, UpstreamConnectionPtr connection) {
+  if (closed_) return;
+  if (ec) {
+    spdlog::warn("upstream {}: connect failed: {} (request {})",
+                 worker_.runtime().config->upstream.address.text, ec.message(), info_.request_id);
+    return sendError(bhttp::status::bad_gateway, "upstream unavailable", !request_->is_done());
+  }
+  upstream_ = std::move(connection);
+  upstream_start_ = Clock::now();
+  request_serializer_.emplace(request_->get());
+  if (expect_continue_ && !request_->is_done()) return doWriteContinue();
+  doWriteRequestHeader();
+}
+
+void DownstreamConnection::doWriteContinue() {
+  // The client waits for this before sending its body; sending it only now means a request the filters reject
+  // is answered without the body ever being transferred.
+  expect_continue_ = false;
+  stream_.expires_after(worker_.runtime().config->limits.idle_timeout);
+  asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                    [self = shared_from_this()](ErrorCode ec, std::size_t) {
+                      if (ec) return self->close();
+                      self->doWriteRequestHeader();
+                    });
+}
+
+void DownstreamConnection::doWriteRequestHeader() {
+  upstream_->stream.expires_after(worker_.runtime().config->upstream.response_timeout);
+  bhttp::async_write_header(
+      upstream_->stream, *request_serializer_,
+      [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onWriteRequestHeader(ec); });
+}
+
+void DownstreamConnection::onWriteRequestHeader(ErrorCode ec) {
+  if (closed_) return;
+  if (ec) {
+    if (retryOnFreshConnection(ec)) return;
+    return upstreamFailed(ec, false);
+  }
+  request_head_sent_ = true;
+  if (request_->is_done()) {
+    // No body: the serializer still has to finish (a chunked request would need its last chunk, but a request
+    // that is done here had no body at all, so there is nothing more to write).
+    return doReadResponseHeader();
+  }
+  doReadRequestBody();
+}
+
+void DownstreamConnection::doReadRequestBody() {
+  auto& body = request_->get().body();
+  body.data = request_chunk_.data();
+  body.size = request_chunk_.size();
+  stream_.expires_after(worker_.runtime().config->limits.idle_timeout);
+  bhttp::async_read(stream_, buffer_, *request_,
+                    [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onReadRequestBody(ec); });
+}
+
+void DownstreamConnection::onReadRequestBody(ErrorCode ec) {
+  if (closed_) return;
+  if (ec == bhttp::error::need_buffer) ec = {};
+  if (ec) {
+    // The client stopped sending mid-body (or sent a malformed chunk): the upstream has a partial request, so
+    // neither connection can be reused.
+    closeUpstream();
+    if (ec == bhttp::error::bad_chunk || ec == bhttp::error::bad_chunk_extension) {
+      return sendError(bhttp::status::bad_request, "malformed chunked body", true);
+    }
+    return close();
+  }
+  auto& body = request_->get().body();
+  const auto got = request_chunk_.size() - body.size;
+  request_body_bytes_ += got;
+  if (request_body_bytes_ > body_limit_) {
+    closeUpstream();
+    return sendError(bhttp::status::payload_too_large, "request body too large", true);
+  }
+  body.data = request_chunk_.data();
+  body.size = got;
+  body.more = !request_->is_done();
+  doWriteRequestBody();
+}
+
+void DownstreamConnection::doWriteRequestBody() {
+  upstream_->stream.expires_after(worker_.runtime().config->upstream.response_timeout);
+  bhttp::async_write(
+      upstream_->stream, *request_serializer_,
+      [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onWriteRequestBody(ec); });
+}
+
+void DownstreamConnection::onWriteRequestBody(ErrorCode ec) {
+  if (closed_) return;
+  if (ec == bhttp::error::need_buffer) ec = {};
+  if (ec) return upstreamFailed(ec, false);
+  if (request_serializer_->is_done()) return doReadResponseHeader();
+  if (request_->is_done()) {
+    // The last bytes are written; one more write with no data finishes the framing (the final chunk).
+    auto& body = request_->get().body();
+    body.data = nullptr;
+    body.size = 0;
+    body.more = false;
+    return doWriteRequestBody();
+  }
+  doReadRequestBody();
+}
+
+void DownstreamConnection::doReadResponseHeader() {
+  response_.emplace();
+  response_->body_limit(boost::none);  // streamed: the app decides how much it sends
+  if (request_->get().method() == bhttp::verb::head) response_->skip(true);
+  upstream_->stream.expires_after(worker_.runtime().config->upstream.response_timeout);
+  bhttp::async_read_header(
+      upstream_->stream, upstream_->buffer, *response_,
+      [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onReadResponseHeader(ec); });
+}
+
+bool DownstreamConnection::retryOnFreshConnection(ErrorCode ec) {
+  // A pooled connection the app closed while it sat idle fails on first use. Retrying is safe only when the
+  // app cannot have acted on the request: no body was taken from the client, no response byte came back, and
+  // the method is idempotent. Once, on a new connection.
+  if (retried_ || !upstream_ || !upstream_->reused || !isPeerGone(ec)) return false;
+  if (request_body_bytes_ > 0 || !request_->is_done()) return false;
+  if (!isIdempotent(request_->get().method())) return false;
+  if (upstream_->buffer.size() > 0) return false;
+  retried_ = true;
+  closeUpstream();
+  request_head_sent_ = false;
+  doAcquireUpstream(true);
+  return true;
+}
+
+void DownstreamConnection::onReadResponseHeader(ErrorCode ec) {
+  if (closed_) return;
+  if (ec) {
+    if (retryOnFreshConnection(ec)) return;
+    return upstreamFailed(ec, false);
+  }
+  auto& response = response_->get();
+  const auto status = response.result_int();
+  if (status >= 100 && status < 200 && status != 101) {
+    // Interim responses (a stray 100, 103 Early Hints) are not relayed; the final one follows.
+    return doReadResponseHeader();
+  }
+  upstream_time_ = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - upstream_start_);
+  status_ = status;
+
+  const bool upgrade = status == 101 && upgrade_requested_;
+  if (status == 101 && !upgrade) return upstreamFailed(bhttp::error::bad_version, false);
+
+  response_keep_alive_ = response_->keep_alive();
+  http::removeHopByHop(response.base(), upgrade);
+  response.set("X-Request-ID", info_.request_id);
+  chain_.onResponse(response.base());
+  response.version(request_->get().version() == 10 ? 10 : 11);
+  if (upgrade) {
+    response.set(bhttp::field::connection, "Upgrade");
+  } else {
+    const bool has_body = !response_->is_done();
+    const bool known_length = response_->content_length().has_value();
+    // An HTTP/1.0 client cannot take chunked framing: a body of unknown length ends with the connection.
+    if (has_body && !known_length && request_->get().version() == 10) client_keep_alive_ = false;
+    if (draining_ || worker_.draining()) client_keep_alive_ = false;
+    response.keep_alive(client_keep_alive_);
+    if (has_body && !known_length && request_->get().version() != 10) response.chunked(true);
+  }
+  response_serializer_.emplace(response);
+  doWriteResponseHeader();
+}
+
+void DownstreamConnection::doWriteResponseHeader() {
+  stream_.expires_after(worker_.runtime().config->limits.idle_timeout);
+  bhttp::async_write_header(
+      stream_, *response_serializer_,
+      [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onWriteResponseHeader(ec); });
+}
+
+void DownstreamConnection::onWriteResponseHeader(ErrorCode ec) {
+  if (closed_) return;
+  if (ec) {
+    closeUpstream();
+    return close();
+  }
+  if (status_ == 101) return startTunnel();
+  if (response_->is_done()) {
+    auto& body = response_->get().body();
+    body.data = nullptr;
+    body.size = 0;
+    body.more = false;
+    return doWriteResponseBody();
+  }
+  doReadResponseBody();
+}
+
+void DownstreamConnection::doReadResponseBody() {
+  auto& body = response_->get().body();
+  body.data = response_chunk_.data();
+  body.size = response_chunk_.size();
+  upstream_->stream.expires_after(worker_.runtime().config->upstream.response_timeout);
+  bhttp::async_read(upstream_->stream, upstream_->buffer, *response_,
+                    [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onReadResponseBody(ec); });
+}
+
+void DownstreamConnection::onReadResponseBody(ErrorCode ec) {
+  if (closed_) return;
+  if (ec == bhttp::error::need_buffer) ec = {};
+  if (ec) return upstreamFailed(ec, true);
+  auto& body = response_->get().body();
+  const auto got = response_chunk_.size() - body.size;
+  response_body_bytes_ += got;
+  body.data = response_chunk_.data();
+  body.size = got;
+  body.more = !response_->is_done();
+  doWriteResponseBody();
+}
+
+void DownstreamConnection::doWriteResponseBody() {
+  stream_.expires_after(worker_.runtime().config->limits.idle_timeout);
+  bhttp::async_write(stream_, *response_serializer_, [self = shared_from_this()](ErrorCode ec, std::size_t) {
+    self->onWriteResponseBody(ec);
+  });
+}
+
+void DownstreamConnection::onWriteResponseBody(ErrorCode ec) {
+  if (closed_) return;
+  if (ec == bhttp::error::need_buffer) ec = {};
+  if (ec) {
+    closeUpstream();
+    return close();
+  }
+  if (response_serializer_->is_done()) return finishExchange();
+  if (response_->is_done()) {
+    auto& body = response_->get().body();
+    body.data = nullptr;
+    body.size = 0;
+    body.more = false;
+    return doWriteResponseBody();
+  }
+  doReadResponseBody();
+}
+
+void DownstreamConnection::upstreamFailed(ErrorCode ec, bool response_started) {
+  const bool timeout = ec == beast::error::timeout;
+  spdlog::warn("upstream {}: {} (request {}, route {})", worker_.runtime().config->upstream.address.text,
+               ec.message(), info_.request_id, info_.route_name);
+  closeUpstream();
+  if (response_started || status_ != 0) return close();  // the client has part of a response: cut it off
+  if (timeout) return sendError(bhttp::status::gateway_timeout, "upstream timeout", true);
+  sendError(bhttp::status::bad_gateway, "upstream error", true);
+}
+
+// ---- upgrade tunnel
+// ----------------------------------------------------------------------------------------------
+
+void DownstreamConnection::startTunnel() {
+  // Bytes already read past the heads belong to the new protocol: the client's go upstream first, and the
+  // upstream's (still in its buffer) go to the client.
+  tunnel_buffer_ = std::move(buffer_);
+  logAccess();
+  tunnelClientToUpstream();
+  tunnelUpstreamToClient();
+}
+
+void DownstreamConnection::tunnelClientToUpstream() {
+  if (closed_) return;
+  if (tunnel_buffer_.size() > 0) {
+    upstream_->stream.expires_after(worker_.runtime().config->limits.idle_timeout);
+    asio::async_write(upstream_->stream, tunnel_buffer_.data(),
+                      [self = shared_from_this()](ErrorCode ec, std::size_t n) {
+                        if (ec) return self->close();
+                        self->tunnel_buffer_.consume(n);
+                        self->tunnelClientToUpstream();
+                      });
+    return;
+  }
+  stream_.expires_after(worker_.runtime().config->limits.idle_timeout);
+  stream_.async_read_some(tunnel_buffer_.prepare(kChunkBytes),
+                          [self = shared_from_this()](ErrorCode ec, std::size_t n) {
+                            if (ec) return self->close();
+                            self->tunnel_buffer_.commit(n);
+                            self->tunnelClientToUpstream();
+                          });
+}
+
+void DownstreamConnection::tunnelUpstreamToClient() {
+  if (closed_ || !upstream_) return;
+  auto& from = upstream_->buffer;
+  if (from.size() > 0) {
+    stream_.expires_after(worker_.runtime().config->limits.idle_timeout);
+    asio::async_write(stream_, from.data(), [self = shared_from_this()](ErrorCode ec, std::size_t n) {
+      if (ec || !self->upstream_) return self->close();
+      self->upstream_->buffer.consume(n);
+      self->tunnelUpstreamToClient();
+    });
+    return;
+  }
+  upstream_->stream.expires_after(worker_.runtime().config->limits.idle_timeout);
+  upstream_->stream.async_read_some(from.prepare(kChunkBytes),
+                                    [self = shared_from_this()](ErrorCode ec, std::size_t n) {
+                                      if (ec || !self->upstream_) return self->close();
+                                      self->upstream_->buffer.commit(n);
+                                      self->tunnelUpstreamToClient();
+                                    });
+}
+
+// ---- local replies
+// ------------------------------------------------------------------------------------------------
+
+void DownstreamConnection::sendError(bhttp::status status, std::string_view error, bool close) {
+  if (info_.request_id.empty()) info_.request_id = http::generateRequestId();
+  filters::LocalReply reply;
+  reply.status = status;
+  reply.body = http::errorBody(error, info_.request_id);
+  if (status >= bhttp::status::internal_server_error || status == bhttp::status::request_timeout) {
+    spdlog::warn("{} {}: {} (request {}, client {})", static_cast<unsigned>(status), error, info_.path,
+                 info_.request_id, client_address_);
+  } else {
+    spdlog::debug("{} {}: {} (request {}, client {})", static_cast<unsigned>(status), error, info_.path,
+                  info_.request_id, client_address_);
+  }
+  sendLocalReply(std::move(reply), close);
+}
+
+void DownstreamConnection::sendLocalReply(filters::LocalReply reply, bool close) {
+  status_ = static_cast<unsigned>(reply.status);
+  local_response_ = {};
+  local_response_.result(reply.status);
+  local_response_.version(request_ && request_->is_header_done() && request_->get().version() == 10 ? 10
+                                                                                                    : 11);
+  local_response_.set(bhttp::field::content_type, reply.content_type);
+  for (auto& [name, value] : reply.headers) local_response_.insert(name, value);
+  if (!info_.request_id.empty()) local_response_.set("X-Request-ID", info_.request_id);
+  // Filters that let the request pass see the local answer too (a rate-limit header on a 401, say).
+  chain_.onResponse(local_response_.base());
+  const bool head = request_ && request_->is_header_done() && request_->get().method() == bhttp::verb::head;
+  response_body_bytes_ = head ? 0 : reply.body.size();
+  local_response_.body() = head ? std::string() : std::move(reply.body);
+  local_response_.prepare_payload();
+  if (head) local_response_.content_length(reply.body.size());
+  close_after_local_reply_ = close || !client_keep_alive_ || draining_ || worker_.draining();
+  local_response_.keep_alive(!close_after_local_reply_);
+  stream_.expires_after(worker_.runtime().config->limits.idle_timeout);
+  bhttp::async_write(stream_, local_response_,
+                     [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onWriteLocalReply(ec); });
+}
+
+void DownstreamConnection::onWriteLocalReply(ErrorCode ec) {
+  logAccess();
+  if (ec || close_after_local_reply_) {
+    chain_.reset();
+    // Let the client read the answer before the connection goes: half-close, then close.
+    ErrorCode ignored;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    return close();
+  }
+  chain_.reset();
+  request_serializer_.reset();
+  request_.reset();
+  idle_ = true;
+  doReadHead();
+}
+
+// ---- end of an exchange
+// -----------------------------------------------------------------------------------------
+
+void DownstreamConnection::finishExchange() {
+  logAccess();
+  if (upstream_ && response_keep_alive_ && response_->is_done() && upstream_->buffer.size() == 0) {
+    worker_.upstream().release(std::move(upstream_));
+  } else {
+    closeUpstream();
+  }
+  chain_.reset();
+  response_serializer_.reset();
+  response_.reset();
+  request_serializer_.reset();
+  if (!client_keep_alive_ || !request_->is_done() || draining_ || worker_.draining()) {
+    request_.reset();
+    return close();
+  }
+  request_.reset();
+  idle_ = true;
+  doReadHead();
+}
+
+void DownstreamConnection::logAccess() {
+  if (!request_ || !request_->is_header_done()) {
+    worker_.accessLog().log(AccessRecord{"-", info_.path, info_.route_name, status_, response_body_bytes_,
+                                         upstream_time_, Clock::now() - request_start_, info_.request_id,
+                                         client_address_});
+    return;
+  }
+  const auto& request = request_->get();
+  worker_.accessLog().log(AccessRecord{request.method_string(), request.target(), info_.route_name, status_,
+                                       response_body_bytes_, upstream_time_, Clock::now() - request_start_,
+                                       info_.request_id, client_address_});
+}
+
+void DownstreamConnection::closeUpstream() {
+  if (!upstream_) return;
+  ErrorCode ignored;
+  upstream_->stream.socket().close(ignored);
+  upstream_.reset();
+}
+
+void DownstreamConnection::close() {
+  if (closed_) return;
+  closed_ = true;
+  chain_.cancel();
+  self_hold_.reset();
+  closeUpstream();
+  stream_.close();
+}
+
+}  // namespace gatehouse::proxy

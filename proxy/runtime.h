@@ -1,0 +1,32 @@
+// The immutable snapshot every worker serves from: the config, and what was built from it once (each route's
+// filter factories, the identity header names to strip). Shared by all workers through a shared_ptr<const
+// Runtime>.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "proxy/config/config.h"
+#include "proxy/filter_chain.h"
+
+namespace gatehouse::proxy {
+
+struct Runtime {
+  std::shared_ptr<const config::Config> config;
+  std::vector<FilterFactoryList> route_filters;  // parallel to config->routes
+  // Every identity header a session policy injects (X-User, X-User-Roles...). A client must never be able to
+  // send them: they are removed from every request, on every route, before any filter runs.
+  std::vector<std::string> identity_headers;
+
+  std::uint64_t bodyLimit(std::size_t route_index) const {
+    const auto& route = config->routes[route_index];
+    return route.body_bytes ? *route.body_bytes : config->limits.body_bytes;
+  }
+};
+
+// Builds the filter factories of every route. Throws std::invalid_argument on a filter it cannot build (the
+// loader has already validated references, so this is a programming error, not a user one).
+std::shared_ptr<const Runtime> buildRuntime(std::shared_ptr<const config::Config> config);
+
+}  // namespace gatehouse::proxy

@@ -1,0 +1,76 @@
+#include "proxy/server.h"
+
+#include <chrono>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "store/store_factory.h"
+
+namespace gatehouse::proxy {
+using namespace std::chrono_literals;
+
+Server::Server(std::shared_ptr<const Runtime> runtime)
+    : runtime_(std::move(runtime)),
+      memory_(store::makeMemoryStore(runtime_->config->store)),
+      access_log_(runtime_->config->log.access) {
+  for (int i = 0; i < runtime_->config->workers; ++i) {
+    workers_.push_back(std::make_unique<Worker>(i, runtime_, memory_, access_log_));
+  }
+  if (runtime_->config->admin) admin_ = std::make_unique<AdminServer>(runtime_, memory_);
+}
+
+Server::~Server() {
+  shutdown();
+}
+
+void Server::start() {
+  // With `listen: host:0` the first worker's socket picks the port and the others join it (SO_REUSEPORT).
+  std::uint16_t port = runtime_->config->listen.port;
+  for (auto& worker : workers_) {
+    worker->start(port);
+    port = worker->listenPort();
+  }
+  if (admin_) admin_->start();
+  spdlog::info("gatehouse listening on {}:{} with {} worker(s), upstream {}, store {}",
+               runtime_->config->listen.host, port, workers_.size(), runtime_->config->upstream.address.text,
+               runtime_->config->store.type == config::StoreConfig::Type::Redis ? "redis" : "memory");
+}
+
+std::uint16_t Server::port() const {
+  return workers_.empty() ? 0 : workers_.front()->listenPort();
+}
+
+void Server::shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  const auto drain_timeout = runtime_->config->limits.drain_timeout;
+  spdlog::info("draining: up to {} ms for in-flight requests", drain_timeout.count());
+  for (auto& worker : workers_) worker->drain();
+  const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
+  auto all_drained = [this] {
+    for (auto& worker : workers_) {
+      if (!worker->drained()) return false;
+    }
+    return true;
+  };
+  while (!all_drained() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  if (!all_drained()) spdlog::warn("drain timeout: closing the connections still open");
+  for (auto& worker : workers_) worker->stop();
+  if (admin_) admin_->stop();
+  spdlog::info("stopped");
+}
+
+void Server::runUntilSignalled() {
+  boost::asio::io_context signals_io;
+  boost::asio::signal_set signals(signals_io, SIGTERM, SIGINT);
+  signals.async_wait([](const boost::system::error_code& ec, int signal) {
+    if (!ec) spdlog::info("signal {}: shutting down", signal);
+  });
+  signals_io.run();
+  shutdown();
+}
+
+}  // namespace gatehouse::proxy

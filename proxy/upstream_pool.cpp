@@ -1,0 +1,126 @@
+#include "proxy/upstream_pool.h"
+
+#include <sys/socket.h>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+
+namespace gatehouse::proxy {
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+constexpr auto kSweepInterval = std::chrono::seconds(1);
+
+void connectResolved(asio::io_context& io, const config::UpstreamConfig& config,
+                     asio::generic::stream_protocol::endpoint endpoint, bool tcp, AcquireHandler handler) {
+  auto connection = std::make_unique<UpstreamConnection>(io);
+  auto& stream = connection->stream;
+  stream.expires_after(config.connect_timeout);
+  stream.async_connect(endpoint, [connection = std::move(connection), tcp,
+                                  handler = std::move(handler)](error_code ec) mutable {
+    if (ec) return handler(ec, nullptr);
+    connection->stream.expires_never();
+    if (tcp) {
+      error_code ignored;
+      connection->stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+    }
+    handler({}, std::move(connection));
+  });
+}
+
+}  // namespace
+
+UpstreamPool::UpstreamPool(asio::io_context& io, const config::UpstreamConfig& config)
+    : io_(io), config_(config), sweep_timer_(io) {
+  sweep();
+}
+
+UpstreamPool::~UpstreamPool() {
+  *alive_ = false;
+}
+
+void UpstreamPool::sweep() {
+  // Idle connections past idle_timeout are closed here so that their descriptors don't linger until the next
+  // acquire; the oldest sit at the front.
+  const auto now = std::chrono::steady_clock::now();
+  while (!idle_.empty() && now - idle_.front()->idle_since >= config_.idle_timeout) idle_.pop_front();
+  sweep_timer_.expires_after(kSweepInterval);
+  sweep_timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](error_code ec) {
+    if (ec || alive.expired()) return;
+    sweep();
+  });
+}
+
+bool UpstreamPool::stillOpen(UpstreamConnection& connection) {
+  // An idle upstream connection must have nothing to read: a 0 from recv is the app's FIN, data is a protocol
+  // error. Either way it can't carry a request. EAGAIN means open and quiet.
+  char byte;
+  const auto n = ::recv(connection.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+void UpstreamPool::acquire(AcquireHandler handler) {
+  const auto now = std::chrono::steady_clock::now();
+  while (!idle_.empty()) {
+    auto connection = std::move(idle_.back());
+    idle_.pop_back();
+    if (now - connection->idle_since >= config_.idle_timeout || !stillOpen(*connection)) continue;
+    connection->reused = true;
+    asio::post(io_, [connection = std::move(connection), handler = std::move(handler)]() mutable {
+      handler({}, std::move(connection));
+    });
+    return;
+  }
+  connect(std::move(handler));
+}
+
+void UpstreamPool::connect(AcquireHandler handler) {
+  const auto& address = config_.address;
+  if (address.kind == config::Address::Kind::Unix) {
+    asio::local::stream_protocol::endpoint unix_endpoint(address.path);
+    return connectResolved(io_, config_, asio::generic::stream_protocol::endpoint(unix_endpoint), false,
+                           std::move(handler));
+  }
+  error_code ec;
+  const auto ip = asio::ip::make_address(address.host, ec);
+  if (!ec) {
+    asio::ip::tcp::endpoint tcp_endpoint(ip, address.port);
+    return connectResolved(io_, config_, asio::generic::stream_protocol::endpoint(tcp_endpoint), true,
+                           std::move(handler));
+  }
+  // A name (e.g. a compose service): resolved on each new connection, so a moved app is followed.
+  auto resolver = std::make_shared<asio::ip::tcp::resolver>(io_);
+  resolver->async_resolve(
+      address.host, std::to_string(address.port),
+      [this, resolver, alive = std::weak_ptr<bool>(alive_), handler = std::move(handler)](
+          error_code resolve_ec, asio::ip::tcp::resolver::results_type results) mutable {
+        if (alive.expired()) return;
+        if (resolve_ec || results.empty())
+          return handler(resolve_ec ? resolve_ec : asio::error::host_not_found, nullptr);
+        connectResolved(io_, config_, asio::generic::stream_protocol::endpoint(results.begin()->endpoint()),
+                        true, std::move(handler));
+      });
+}
+
+void UpstreamPool::release(UpstreamConnectionPtr connection) {
+  if (!connection || config_.max_idle == 0) return;
+  connection->idle_since = std::chrono::steady_clock::now();
+  connection->stream.expires_never();
+  if (idle_.size() >= config_.max_idle) idle_.pop_front();  // the oldest goes
+  idle_.push_back(std::move(connection));
+}
+
+void UpstreamPool::closeIdle() {
+  idle_.clear();
+}
+
+void UpstreamPool::shutdown() {
+  idle_.clear();
+  sweep_timer_.cancel();
+}
+
+}  // namespace gatehouse::proxy

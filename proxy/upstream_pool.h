@@ -1,0 +1,66 @@
+// Kept-alive connections from one worker to the upstream app. One pool per worker (no locks): connections are
+// created on the worker's io_context and never leave it.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/basic_stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+
+#include "proxy/config/config.h"
+
+namespace gatehouse::proxy {
+
+// A generic stream socket carries both TCP and unix-domain connections, so one code path serves `host:port`
+// and `unix:/path` upstreams.
+using UpstreamStream = boost::beast::basic_stream<boost::asio::generic::stream_protocol>;
+
+struct UpstreamConnection {
+  explicit UpstreamConnection(boost::asio::io_context& io) : stream(io) {}
+  UpstreamStream stream;
+  boost::beast::flat_buffer buffer;  // bytes read past the current response (empty when pooled)
+  std::chrono::steady_clock::time_point idle_since{};
+  bool reused = false;  // came from the pool: the app may have closed it meanwhile
+};
+
+using UpstreamConnectionPtr = std::unique_ptr<UpstreamConnection>;
+using AcquireHandler = std::function<void(boost::system::error_code, UpstreamConnectionPtr)>;
+
+class UpstreamPool {
+ public:
+  UpstreamPool(boost::asio::io_context& io, const config::UpstreamConfig& config);
+  ~UpstreamPool();
+
+  // An idle connection that is still open, or a new one connected within connect_timeout. The handler runs on
+  // the worker's io_context, never inside this call.
+  void acquire(AcquireHandler handler);
+  // A new connection, bypassing the idle list (the retry after a stale pooled connection failed).
+  void connect(AcquireHandler handler);
+  // A connection whose last exchange completed cleanly and may carry another: kept, unless the pool is full.
+  void release(UpstreamConnectionPtr connection);
+  // Closes idle connections (drain).
+  void closeIdle();
+  // Closes idle connections and stops the sweep timer (worker stop).
+  void shutdown();
+
+  std::size_t idleCount() const { return idle_.size(); }
+
+ private:
+  void sweep();
+  static bool stillOpen(UpstreamConnection& connection);
+
+  boost::asio::io_context& io_;
+  const config::UpstreamConfig& config_;
+  std::deque<UpstreamConnectionPtr> idle_;  // most recently used at the back
+  boost::asio::steady_timer sweep_timer_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace gatehouse::proxy

@@ -1,0 +1,127 @@
+#include "proxy/worker.h"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+#include "proxy/downstream_connection.h"
+#include "store/store_factory.h"
+
+namespace gatehouse::proxy {
+namespace asio = boost::asio;
+
+namespace {
+
+config::StoreConfig memoryOnly(const config::StoreConfig& store) {
+  auto local = store;
+  local.type = config::StoreConfig::Type::Memory;
+  return local;
+}
+
+asio::ip::tcp::endpoint listenEndpoint(const config::Address& address) {
+  return {asio::ip::make_address(address.host), address.port};
+}
+
+}  // namespace
+
+Worker::Worker(int index, std::shared_ptr<const Runtime> runtime, std::shared_ptr<store::MemoryStore> memory,
+               AccessLog& access_log)
+    : index_(index),
+      runtime_(std::move(runtime)),
+      memory_(std::move(memory)),
+      store_(store::makeWorkerStore(io_, runtime_->config->store, memory_)),
+      local_store_(store::makeWorkerStore(io_, memoryOnly(runtime_->config->store), memory_)),
+      services_{io_, *store_, *local_store_},
+      upstream_(io_, runtime_->config->upstream),
+      access_log_(access_log),
+      acceptor_(io_) {}
+
+Worker::~Worker() {
+  stop();
+}
+
+void Worker::start(std::uint16_t port) {
+  auto endpoint = listenEndpoint(runtime_->config->listen);
+  endpoint.port(port);
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  // SO_REUSEPORT: every worker binds its own socket to the same port and the kernel balances new connections
+  // across them, so no worker hands connections to another.
+  const int one = 1;
+  ::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  listen_port_ = acceptor_.local_endpoint().port();
+  accept();
+  thread_ = std::thread([this] {
+    spdlog::debug("worker {} running", index_);
+    io_.run();
+  });
+}
+
+void Worker::accept() {
+  acceptor_.async_accept([this](boost::system::error_code ec, asio::ip::tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      if (connections_.size() >= runtime_->config->limits.max_connections) {
+        // Over the cap: refuse by closing at once rather than accept work this worker cannot serve.
+        boost::system::error_code ignored;
+        socket.close(ignored);
+      } else {
+        std::make_shared<DownstreamConnection>(std::move(socket), *this)->start();
+      }
+    } else {
+      spdlog::warn("worker {}: accept failed: {}", index_, ec.message());
+    }
+    accept();
+  });
+}
+
+void Worker::add(DownstreamConnection* connection) {
+  connections_.insert(connection);
+}
+
+void Worker::remove(DownstreamConnection* connection) {
+  connections_.erase(connection);
+  if (draining_) checkDrained();
+}
+
+void Worker::drain() {
+  asio::post(io_, [this] {
+    if (draining_) return;
+    draining_ = true;
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    upstream_.closeIdle();
+    // drain() may close a connection, which erases it from the set: iterate over a copy.
+    const std::vector<DownstreamConnection*> live(connections_.begin(), connections_.end());
+    for (auto* connection : live) {
+      if (connections_.count(connection)) connection->drain();
+    }
+    checkDrained();
+  });
+}
+
+void Worker::checkDrained() {
+  if (connections_.empty()) drained_.store(true, std::memory_order_release);
+}
+
+void Worker::stop() {
+  if (!thread_.joinable()) return;
+  io_.stop();
+  thread_.join();
+  // Whatever is still open (past drain_timeout) is aborted here, on this thread now that the worker's is
+  // gone, and the cancelled handlers are run so that every connection is destroyed while the worker is still
+  // whole.
+  const std::vector<DownstreamConnection*> live(connections_.begin(), connections_.end());
+  for (auto* connection : live) {
+    if (connections_.count(connection)) connection->abort();
+  }
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  upstream_.shutdown();
+  io_.restart();
+  for (int round = 0; round < 100 && io_.poll() > 0; ++round) {
+  }
+}
+
+}  // namespace gatehouse::proxy

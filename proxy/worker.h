@@ -1,0 +1,81 @@
+// A worker: one thread, one io_context, and everything a connection needs on it — its own listening socket
+// (SO_REUSEPORT: the kernel spreads connections across workers), its own upstream pool and its own store
+// connection. Nothing on the request path is shared with another worker, so nothing needs a lock.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <thread>
+#include <unordered_set>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "filters/filter.h"
+#include "proxy/runtime.h"
+#include "proxy/upstream_pool.h"
+#include "store/store.h"
+
+namespace gatehouse::store {
+class MemoryStore;
+}
+
+namespace gatehouse::proxy {
+
+class AccessLog;
+class DownstreamConnection;
+
+class Worker {
+ public:
+  Worker(int index, std::shared_ptr<const Runtime> runtime, std::shared_ptr<store::MemoryStore> memory,
+         AccessLog& access_log);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Binds the listening socket to `port` (throws on failure, so a bad `listen` stops startup) and starts the
+  // thread.
+  void start(std::uint16_t port);
+  // Stop accepting; idle keep-alive connections close, in-flight requests finish with `Connection: close`.
+  // Thread-safe: posts to the worker.
+  void drain();
+  // Stops the event loop now (after drain_timeout) and joins the thread.
+  void stop();
+  // True once draining and no connection is left.
+  bool drained() const { return drained_.load(std::memory_order_acquire); }
+
+  // For connections, on the worker thread.
+  boost::asio::io_context& io() { return io_; }
+  const Runtime& runtime() const { return *runtime_; }
+  UpstreamPool& upstream() { return upstream_; }
+  filters::WorkerServices& services() { return services_; }
+  AccessLog& accessLog() { return access_log_; }
+  bool draining() const { return draining_; }
+  void add(DownstreamConnection* connection);
+  void remove(DownstreamConnection* connection);
+
+  std::uint16_t listenPort() const { return listen_port_; }
+
+ private:
+  void accept();
+  void checkDrained();
+
+  int index_;
+  boost::asio::io_context io_{1};  // one thread: Asio may skip its internal locking
+  std::shared_ptr<const Runtime> runtime_;
+  std::shared_ptr<store::MemoryStore> memory_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::Store> local_store_;
+  filters::WorkerServices services_;
+  UpstreamPool upstream_;
+  AccessLog& access_log_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::uint16_t listen_port_ = 0;
+  std::unordered_set<DownstreamConnection*> connections_;
+  bool draining_ = false;
+  std::atomic<bool> drained_{false};
+  std::thread thread_;
+};
+
+}  // namespace gatehouse::proxy

@@ -1,0 +1,120 @@
+// The process: SIGTERM drains in-flight requests, the admin listener reports health and readiness, and the
+// CLI validates configs.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <future>
+
+#include <boost/json/parse.hpp>
+
+#include "tests/integration/harness.h"
+
+namespace gatehouse::testing {
+namespace {
+
+const std::string kCatchAll = "  - name: app\n    match: {prefix: /}\n    filters: []\n";
+
+std::string withPort(std::string yaml, std::uint16_t port) {
+  yaml.replace(yaml.find("127.0.0.1:0"), 11, "127.0.0.1:" + std::to_string(port));
+  return yaml;
+}
+
+TEST(Lifecycle, SigtermLetsInFlightRequestsFinishThenExitsZero) {
+  TestUpstream upstream([](const ReceivedRequest&) {
+    UpstreamReply reply;
+    reply.delay = 700ms;
+    reply.body = "finished";
+    return reply;
+  });
+  const auto port = freePort();
+  ProxyProcess proxy(
+      withPort(testConfig(upstream.address(), kCatchAll, "limits: {drain_timeout: 5s}\n"), port), port);
+
+  auto in_flight = std::async(std::launch::async, [port] {
+    HttpClient client(port);
+    return client.get("/slow");
+  });
+  // Wait until the request is at the upstream, then ask Gatehouse to stop.
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (upstream.requestCount() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(upstream.requestCount(), 1u);
+  proxy.signal(SIGTERM);
+
+  const auto response = in_flight.get();
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_EQ(response.body(), "finished");
+  EXPECT_EQ(response[http::field::connection], "close");
+  EXPECT_EQ(proxy.wait(5s), std::optional<int>(0)) << proxy.stderrText();
+  EXPECT_THROW(HttpClient{port}, boost::system::system_error);  // no longer accepting
+}
+
+TEST(Lifecycle, DrainTimeoutCutsRequestsThatTakeTooLong) {
+  TestUpstream upstream([](const ReceivedRequest&) {
+    UpstreamReply reply;
+    reply.delay = 1500ms;
+    return reply;
+  });
+  const auto port = freePort();
+  auto yaml = testConfig(upstream.address(), kCatchAll, "limits: {drain_timeout: 200ms}\n");
+  yaml.replace(yaml.find("response_timeout: 2s"), 20, "response_timeout: 5s");
+  ProxyProcess proxy(withPort(yaml, port), port);
+  auto in_flight = std::async(std::launch::async, [port] {
+    HttpClient client(port);
+    return client.get("/slow");
+  });
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (upstream.requestCount() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  const auto start = std::chrono::steady_clock::now();
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.wait(3s), std::optional<int>(0));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1200ms);
+  EXPECT_THROW(in_flight.get(), boost::system::system_error);
+}
+
+TEST(Lifecycle, AdminHealthAndReadiness) {
+  auto upstream = std::make_unique<TestUpstream>();
+  const auto upstream_address = upstream->address();
+  ProxyInstance proxy(testConfig(upstream_address, kCatchAll, "admin: 127.0.0.1:0\n"));
+  HttpClient admin(proxy.adminPort());
+  EXPECT_EQ(admin.get("/healthz").result_int(), 200);
+  EXPECT_EQ(admin.get("/readyz").result_int(), 200);
+  upstream.reset();  // the app goes away
+  const auto not_ready = admin.get("/readyz");
+  EXPECT_EQ(not_ready.result_int(), 503);
+  EXPECT_NE(boost::json::parse(not_ready.body()).at("reason").as_string().find("upstream"),
+            std::string::npos);
+  EXPECT_EQ(admin.get("/healthz").result_int(), 200);
+}
+
+std::pair<int, std::string> runCheck(const std::string& yaml) {
+  const auto path = "/tmp/gatehouse-check-" + std::to_string(::getpid()) + ".yaml";
+  std::ofstream(path) << yaml;
+  const auto command = gatehouseBinary() + " --check --config " + path + " 2>&1";
+  std::string output;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  char chunk[4096];
+  while (const auto n = std::fread(chunk, 1, sizeof(chunk), pipe)) output.append(chunk, n);
+  const int status = ::pclose(pipe);
+  std::remove(path.c_str());
+  return {WEXITSTATUS(status), output};
+}
+
+TEST(Lifecycle, CheckPrintsTheEffectiveConfigOrEveryError) {
+  const auto [ok_status, ok_output] = runCheck(testConfig("127.0.0.1:3000", kCatchAll));
+  EXPECT_EQ(ok_status, 0) << ok_output;
+  EXPECT_NE(ok_output.find("response_timeout"), std::string::npos) << ok_output;
+
+  const auto [bad_status, bad_output] = runCheck(
+      "listen: 127.0.0.1:99999\nupstream: {address: 127.0.0.1:3000, conect_timeout: 2s}\nroutes: []\n");
+  EXPECT_NE(bad_status, 0);
+  EXPECT_NE(bad_output.find(":1:"), std::string::npos) << bad_output;             // the port, on line 1
+  EXPECT_NE(bad_output.find("conect_timeout"), std::string::npos) << bad_output;  // the unknown key, named
+}
+
+}  // namespace
+}  // namespace gatehouse::testing
