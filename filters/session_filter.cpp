@@ -1,0 +1,374 @@
+#include "filters/session_filter.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "filters/cookie.h"
+#include "filters/express_signature.h"
+#include "filters/identity_headers.h"
+#include "filters/session_cache.h"
+#include "filters/session_identity.h"
+#include "store/store.h"
+
+namespace gatehouse::filters {
+namespace {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+namespace http = boost::beast::http;
+
+// Per policy and worker thread. Enough for the active sessions of a busy worker; past it the least recently
+// used session is forgotten, which costs one extra store round trip (or one extra touch), never a wrong
+// answer.
+constexpr std::size_t kIdentityCacheEntries = 10'000;
+constexpr std::size_t kTouchEntries = 10'000;
+constexpr std::size_t kMaxPlainIdLength = 128;
+constexpr std::string_view kIdPlaceholder = "{id}";
+constexpr std::string_view kPathPlaceholder = "{path}";
+
+enum class Outcome { Valid, Missing, BadSignature, Expired, Invalid, Forbidden, StoreError };
+
+struct Counters {
+  std::atomic<std::uint64_t> valid{0};
+  std::atomic<std::uint64_t> missing{0};
+  std::atomic<std::uint64_t> bad_signature{0};
+  std::atomic<std::uint64_t> expired{0};
+  std::atomic<std::uint64_t> invalid{0};
+  std::atomic<std::uint64_t> forbidden{0};
+  std::atomic<std::uint64_t> store_error{0};
+  std::atomic<std::uint64_t> cache_hit{0};
+  std::atomic<std::uint64_t> touched{0};
+};
+
+void bump(std::atomic<std::uint64_t>& counter) {
+  counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::uint64_t read(const std::atomic<std::uint64_t>& counter) {
+  return counter.load(std::memory_order_relaxed);
+}
+
+struct CachedIdentity {
+  SessionIdentity identity;
+  SteadyTime fresh_until;
+};
+
+struct PolicyWorkerState {
+  LruMap<CachedIdentity> identities{kIdentityCacheEntries};
+  LruMap<SteadyTime> last_touch{kTouchEntries};
+};
+
+// This worker thread's state for `policy`. Each worker is one thread, so thread_local state needs no lock.
+// Entries are matched by the policy object itself (two routes sharing a policy share its cache); those of
+// policies that no longer exist, after a reload, are dropped here.
+PolicyWorkerState& workerState(const std::shared_ptr<const config::SessionPolicy>& policy) {
+  struct Entry {
+    std::weak_ptr<const config::SessionPolicy> policy;
+    std::unique_ptr<PolicyWorkerState> state;
+  };
+  thread_local std::vector<Entry> entries;
+  std::erase_if(entries, [](const Entry& entry) { return entry.policy.expired(); });
+  for (Entry& entry : entries) {
+    const bool same = !entry.policy.owner_before(policy) && !policy.owner_before(entry.policy);
+    if (same) return *entry.state;
+  }
+  entries.push_back(Entry{policy, std::make_unique<PolicyWorkerState>()});
+  return *entries.back().state;
+}
+
+bool isPlainSessionId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxPlainIdLength) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
+
+std::string replaceAll(std::string_view text, std::string_view placeholder, std::string_view replacement) {
+  std::string out;
+  out.reserve(text.size() + replacement.size());
+  for (;;) {
+    const auto at = text.find(placeholder);
+    out.append(text.substr(0, at));
+    if (at == std::string_view::npos) return out;
+    out.append(replacement);
+    text.remove_prefix(at + placeholder.size());
+  }
+}
+
+LocalReply jsonReply(http::status status, std::string_view error) {
+  LocalReply reply;
+  reply.status = status;
+  reply.body = std::string(R"({"error":")").append(error).append(R"("})");
+  return reply;
+}
+
+// What the filter does with the request: let it go on, or answer it.
+struct Decision {
+  std::optional<LocalReply> reply;  // empty: continue
+};
+
+struct SessionId {
+  Outcome outcome =
+      Outcome::Missing;  // Valid when `id` holds a well-formed (and, for express, well-signed) id
+  std::string id;
+};
+
+}  // namespace
+
+struct SessionShared {
+  SessionShared(config::SessionFilterConfig filter_config,
+                std::shared_ptr<const config::SessionPolicy> session_policy, SessionClock session_clock)
+      : config(std::move(filter_config)),
+        policy(std::move(session_policy)),
+        identity_headers{policy->user_header, policy->roles_header},
+        clock(std::move(session_clock)) {
+    if (!clock.steady) clock.steady = [] { return std::chrono::steady_clock::now(); };
+    if (!clock.epoch_ms) {
+      clock.epoch_ms = [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+      };
+    }
+  }
+
+  const config::SessionFilterConfig config;
+  const std::shared_ptr<const config::SessionPolicy> policy;
+  const std::array<std::string, 2> identity_headers;
+  SessionClock clock;
+  Counters counters;
+
+  SessionId sessionIdFrom(const RequestHeader& request) const {
+    const CookieLookup cookie = findCookie(request, policy->cookie);
+    switch (cookie.status) {
+      case CookieLookup::Status::Absent:
+        return {Outcome::Missing, {}};
+      case CookieLookup::Status::Duplicate:
+        return {Outcome::BadSignature, {}};
+      case CookieLookup::Status::Found:
+        break;
+    }
+    if (policy->format == config::SessionFormat::Plain) {
+      if (!isPlainSessionId(cookie.value)) return {Outcome::BadSignature, {}};
+      return {Outcome::Valid, cookie.value};
+    }
+    UnsignedSessionId unsigned_id = unsignExpressCookie(cookie.value, policy->secrets);
+    if (unsigned_id.status != UnsignedSessionId::Status::Valid) return {Outcome::BadSignature, {}};
+    return {Outcome::Valid, std::move(unsigned_id.id)};
+  }
+
+  std::string storeKey(std::string_view id) const { return replaceAll(policy->key, kIdPlaceholder, id); }
+
+  bool isExpired(const SessionIdentity& identity) const {
+    return identity.expires_at_ms && *identity.expires_at_ms <= clock.epoch_ms();
+  }
+
+  // No usable session (or a store failure that is not denied): counted, then refused or passed per `require`.
+  Decision withoutSession(Outcome outcome, const RequestHeader& request, const RequestInfo& info) {
+    count(outcome);
+    if (!config.require) return {};
+    if (config.on_missing == config::SessionFilterConfig::OnMissing::Redirect && !info.wants_json) {
+      LocalReply reply;
+      reply.status = http::status::found;
+      reply.content_type = "text/plain; charset=utf-8";
+      reply.headers.emplace_back("Location", replaceAll(policy->login_url, kPathPlaceholder,
+                                                        percentEncodeComponent(request.target())));
+      return {std::move(reply)};
+    }
+    return {jsonReply(http::status::unauthorized, "unauthenticated")};
+  }
+
+  Decision onStoreError() {
+    count(Outcome::StoreError);
+    if (config.require && policy->on_store_error == config::SessionStoreErrorPolicy::Deny) {
+      return {jsonReply(http::status::service_unavailable, "session store unavailable")};
+    }
+    return {};
+  }
+
+  Decision withIdentity(const SessionIdentity& identity, RequestHeader& request, RequestInfo& info) {
+    if (isExpired(identity)) return withoutSession(Outcome::Expired, request, info);
+    if (config.require && !hasRequiredRole(identity)) {
+      count(Outcome::Forbidden);
+      return {jsonReply(http::status::forbidden, "forbidden")};
+    }
+    count(Outcome::Valid);
+    info.user = identity.user;
+    info.roles = identity.roles;
+    setIdentityHeaders(request, *policy, identity.user, identity.roles);
+    return {};
+  }
+
+  bool hasRequiredRole(const SessionIdentity& identity) const {
+    if (config.roles.empty()) return true;
+    return std::any_of(identity.roles.begin(), identity.roles.end(), [&](const std::string& role) {
+      return std::find(config.roles.begin(), config.roles.end(), role) != config.roles.end();
+    });
+  }
+
+  void count(Outcome outcome) {
+    switch (outcome) {
+      case Outcome::Valid:
+        return bump(counters.valid);
+      case Outcome::Missing:
+        return bump(counters.missing);
+      case Outcome::BadSignature:
+        return bump(counters.bad_signature);
+      case Outcome::Expired:
+        return bump(counters.expired);
+      case Outcome::Invalid:
+        return bump(counters.invalid);
+      case Outcome::Forbidden:
+        return bump(counters.forbidden);
+      case Outcome::StoreError:
+        return bump(counters.store_error);
+    }
+  }
+};
+
+namespace {
+
+// What a stopped filter needs when the store answers. Owned by the filter; the store's callback holds it
+// weakly, so a reply after onCancel() or the filter's destruction finds nothing and does nothing.
+struct PendingLookup {
+  RequestHeader& request;
+  RequestInfo& info;
+  FilterCallbacks& callbacks;
+  std::string id;
+  bool touched = false;  // this lookup refreshes the TTL (rolling)
+  bool answered = false;
+};
+
+void deliver(FilterCallbacks& callbacks, Decision decision) {
+  if (decision.reply) {
+    callbacks.reply(std::move(*decision.reply));
+  } else {
+    callbacks.resume();
+  }
+}
+
+Decision decideOnStoreResult(SessionShared& shared, PendingLookup& pending, store::SessionResult result) {
+  PolicyWorkerState& state = workerState(shared.policy);
+  if (result.status != store::StoreStatus::Ok) {
+    // The touch did not happen: let the next request of this session try again.
+    if (pending.touched) state.last_touch.erase(pending.id);
+    return shared.onStoreError();
+  }
+  if (!result.found) return shared.withoutSession(Outcome::Expired, pending.request, pending.info);
+  std::optional<SessionIdentity> identity = parseSessionIdentity(result.value, *shared.policy);
+  if (!identity) return shared.withoutSession(Outcome::Invalid, pending.request, pending.info);
+  if (shared.policy->cache.count() > 0 && !shared.isExpired(*identity)) {
+    state.identities.put(pending.id, CachedIdentity{*identity, shared.clock.steady() + shared.policy->cache});
+  }
+  return shared.withIdentity(*identity, pending.request, pending.info);
+}
+
+class SessionFilter final : public Filter {
+ public:
+  SessionFilter(std::shared_ptr<SessionShared> shared, store::Store& store)
+      : shared_(std::move(shared)), store_(store) {}
+
+  FilterStatus onRequest(RequestHeader& request, RequestInfo& info, FilterCallbacks& callbacks) override {
+    stripIdentityHeaders(request, shared_->identity_headers);
+
+    SessionId session = shared_->sessionIdFrom(request);
+    if (session.outcome != Outcome::Valid) {
+      return answerNow(shared_->withoutSession(session.outcome, request, info), callbacks);
+    }
+
+    PolicyWorkerState& state = workerState(shared_->policy);
+    const config::SessionPolicy& policy = *shared_->policy;
+    const SteadyTime now = shared_->clock.steady();
+    if (CachedIdentity* cached = state.identities.find(session.id)) {
+      if (now < cached->fresh_until) {
+        bump(shared_->counters.cache_hit);
+        return answerNow(shared_->withIdentity(cached->identity, request, info), callbacks);
+      }
+      state.identities.erase(session.id);
+    }
+
+    store::SessionLookup lookup{shared_->storeKey(session.id), store::Millis{0}};
+    pending_ =
+        std::make_shared<PendingLookup>(PendingLookup{request, info, callbacks, std::move(session.id)});
+    if (policy.rolling) {
+      const SteadyTime* last = state.last_touch.find(pending_->id);
+      if (last == nullptr || now - *last >= policy.touch_every) {
+        lookup.touch_ttl = std::chrono::duration_cast<store::Millis>(policy.ttl);
+        state.last_touch.put(pending_->id, now);
+        pending_->touched = true;
+        bump(shared_->counters.touched);
+      }
+    }
+
+    // The store may answer before lookupSession returns (memory store): the callback then resumes or replies
+    // from inside onRequest, which the filter contract allows, and this filter may not touch its members
+    // afterwards.
+    store_.lookupSession(lookup, [weak = std::weak_ptr<PendingLookup>(pending_),
+                                  shared = shared_](store::SessionResult result) {
+      const std::shared_ptr<PendingLookup> pending = weak.lock();
+      if (!pending || pending->answered) return;
+      pending->answered = true;
+      Decision decision = decideOnStoreResult(*shared, *pending, std::move(result));
+      deliver(pending->callbacks, std::move(decision));
+    });
+    return FilterStatus::Stop;
+  }
+
+  void onCancel() override { pending_.reset(); }
+
+ private:
+  static FilterStatus answerNow(Decision decision, FilterCallbacks& callbacks) {
+    if (!decision.reply) return FilterStatus::Continue;
+    callbacks.reply(std::move(*decision.reply));
+    return FilterStatus::Stop;
+  }
+
+  std::shared_ptr<SessionShared> shared_;
+  store::Store& store_;
+  std::shared_ptr<PendingLookup> pending_;
+};
+
+}  // namespace
+
+SessionFilterFactory::SessionFilterFactory(config::SessionFilterConfig config,
+                                           std::shared_ptr<const config::SessionPolicy> policy,
+                                           SessionClock clock) {
+  if (!policy) throw std::invalid_argument("session filter: no policy");
+  if (policy->format == config::SessionFormat::Express && policy->secrets.empty()) {
+    throw std::invalid_argument("session policy '" + policy->name +
+                                "': format express needs at least one secret");
+  }
+  if (policy->key.find(kIdPlaceholder) == std::string::npos) {
+    throw std::invalid_argument("session policy '" + policy->name + "': key must contain {id}");
+  }
+  shared_ = std::make_shared<SessionShared>(std::move(config), std::move(policy), std::move(clock));
+}
+
+SessionFilterFactory::~SessionFilterFactory() = default;
+
+std::unique_ptr<Filter> SessionFilterFactory::create(WorkerServices& services) const {
+  return std::make_unique<SessionFilter>(shared_, services.store);
+}
+
+const config::SessionFilterConfig& SessionFilterFactory::config() const {
+  return shared_->config;
+}
+
+const config::SessionPolicy& SessionFilterFactory::policy() const {
+  return *shared_->policy;
+}
+
+SessionStats SessionFilterFactory::counters() const {
+  const Counters& c = shared_->counters;
+  return SessionStats{read(c.valid),       read(c.missing),   read(c.bad_signature),
+                      read(c.expired),     read(c.invalid),   read(c.forbidden),
+                      read(c.store_error), read(c.cache_hit), read(c.touched)};
+}
+
+}  // namespace gatehouse::filters

@@ -1,0 +1,53 @@
+#include "filters/session_identity.h"
+
+#include <algorithm>
+
+#include <boost/json/parse.hpp>
+
+#include "filters/json_pointer.h"
+
+namespace gatehouse::filters {
+namespace {
+
+// A header value must not carry CR, LF or other control characters (tab is allowed inside, as in RFC 9110).
+bool isHeaderSafe(std::string_view text) {
+  return std::none_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return (byte < 0x20 && c != '\t') || byte == 0x7F;
+  });
+}
+
+bool isUsableRole(std::string_view role) {
+  return !role.empty() && role.find(',') == std::string_view::npos && isHeaderSafe(role);
+}
+
+}  // namespace
+
+std::optional<SessionIdentity> parseSessionIdentity(std::string_view stored,
+                                                    const config::SessionPolicy& policy) {
+  boost::system::error_code ec;
+  const boost::json::value document = boost::json::parse(stored, ec);
+  if (ec) return std::nullopt;
+
+  SessionIdentity identity;
+  auto user = readScalarString(document, policy.user_pointer);
+  if (!user || user->empty() || !isHeaderSafe(*user)) return std::nullopt;
+  identity.user = std::move(*user);
+
+  if (auto roles = readStringList(document, policy.roles_pointer)) {
+    for (std::string& role : *roles) {
+      if (isUsableRole(role)) identity.roles.push_back(std::move(role));
+    }
+  }
+
+  if (!policy.expires_pointer.empty()) {
+    const boost::json::value* expires = findPointer(document, policy.expires_pointer);
+    if (expires != nullptr && !expires->is_null()) {
+      identity.expires_at_ms = readTimestampMillis(document, policy.expires_pointer);
+      if (!identity.expires_at_ms) return std::nullopt;
+    }
+  }
+  return identity;
+}
+
+}  // namespace gatehouse::filters
