@@ -31,7 +31,7 @@ void collectTokens(std::string_view list, Tokens& tokens) {
   }
 }
 
-bool isAlwaysHopByHop(bhttp::field name, bool keep_upgrade) {
+bool isAlwaysHopByHop(bhttp::field name) {
   switch (name) {
     case bhttp::field::keep_alive:
     case bhttp::field::proxy_connection:
@@ -39,8 +39,6 @@ bool isAlwaysHopByHop(bhttp::field name, bool keep_upgrade) {
     case bhttp::field::trailer:
     case bhttp::field::transfer_encoding:
       return true;
-    case bhttp::field::upgrade:
-      return !keep_upgrade;
     default:
       return false;
   }
@@ -64,19 +62,17 @@ void removeHopByHop(bhttp::fields& fields, bool keep_upgrade) {
   const auto [first, last] = fields.equal_range(bhttp::field::connection);
   for (auto it = first; it != last; ++it) collectTokens(it->value(), nominated);
 
+  // Connection itself goes last, after this pass: the nominated tokens point into its values.
+  auto shouldRemove = [&](const bhttp::fields::value_type& field) {
+    const auto name = field.name();
+    if (name == bhttp::field::connection || isProtected(name)) return false;
+    if (name == bhttp::field::upgrade)
+      return !keep_upgrade;  // kept for an upgrade even though Connection names it
+    if (isAlwaysHopByHop(name)) return true;
+    return !nominated.empty() && isNominated(field.name_string(), nominated);
+  };
   for (auto it = fields.begin(); it != fields.end();) {
-    const auto name = it->name();
-    bool remove = false;
-    if (name == bhttp::field::connection || isProtected(name)) {
-      remove = false;  // Connection goes last: the nominated tokens point into it
-    } else if (isAlwaysHopByHop(name, keep_upgrade)) {
-      remove = true;
-    } else if (name == bhttp::field::upgrade) {
-      remove = false;  // kept for the upgrade even when Connection names it, as it must
-    } else {
-      remove = !nominated.empty() && isNominated(it->name_string(), nominated);
-    }
-    it = remove ? fields.erase(it) : std::next(it);
+    it = shouldRemove(*it) ? fields.erase(it) : std::next(it);
   }
   fields.erase(bhttp::field::connection);
 }
