@@ -22,8 +22,13 @@ namespace {
 constexpr std::uint64_t kMaxWorkers = 1024;
 constexpr std::string_view kDefaultListen = "0.0.0.0:8080";
 
+// hardware_concurrency() may return 0 when it cannot tell; one worker is always possible.
+int coreCount() {
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 int resolveWorkers(YamlReader& reader, const YAML::Node& node, const std::string& path) {
-  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int cores = coreCount();
   auto text = reader.string(node, path, "\"auto\" or a number of workers");
   if (!text) return cores;
   if (*text == "auto") return cores;
@@ -47,8 +52,12 @@ void readConfig(YamlReader& reader, const YAML::Node& root, Config& config) {
   if (const auto* listen = map.find("listen")) {
     if (auto address = readAddress(reader, *listen, "listen", true)) config.listen = std::move(*address);
   }
-  if (const auto* admin = map.find("admin")) config.admin = readAddress(reader, *admin, "admin", true);
-  config.workers = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  if (const auto* admin = map.find("admin")) {
+    // An empty value turns the admin listener off, so `admin: ${ADMIN:-}` lets a deployment opt in.
+    const auto text = reader.string(*admin, "admin", "an address");
+    if (text && !text->empty()) config.admin = readAddress(reader, *admin, "admin", true);
+  }
+  config.workers = coreCount();
   if (const auto* workers = map.find("workers")) config.workers = resolveWorkers(reader, *workers, "workers");
   if (const auto* trusted = map.find("trusted_proxies")) {
     config.trusted_proxies = readCidrList(reader, *trusted, "trusted_proxies");

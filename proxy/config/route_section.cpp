@@ -212,8 +212,9 @@ void readFilter(YamlReader& reader, const YAML::Node& node, const std::string& p
                                    : YamlReader::describe(node)));
     return;
   }
-  const YAML::Node& name_node = node.begin()->first;
-  const YAML::Node& settings = node.begin()->second;
+  // Copies, not references: yaml-cpp iterators yield a temporary pair.
+  const YAML::Node name_node = node.begin()->first;
+  const YAML::Node settings = node.begin()->second;
   const std::string name = name_node.IsScalar() ? name_node.Scalar() : std::string{};
   const std::string settings_path = childPath(path, name);
   std::optional<FilterConfig> filter;

@@ -119,8 +119,9 @@ void YamlReader::forEachEntry(
     return;
   }
   std::vector<std::string> seen;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key_node = it->first;
+  for (const auto& entry : node) {
+    // yaml-cpp iterators yield a temporary pair: copy the nodes (cheap handles) rather than bind references.
+    const YAML::Node key_node = entry.first;
     if (!key_node.IsScalar()) {
       error(key_node, path, "a key must be a plain name, found " + describe(key_node));
       continue;
@@ -131,7 +132,7 @@ void YamlReader::forEachEntry(
       continue;
     }
     seen.push_back(key);
-    visit(key_node, it->second, childPath(path, key));
+    visit(key_node, entry.second, childPath(path, key));
   }
 }
 
@@ -147,8 +148,9 @@ MapReader::MapReader(YamlReader& reader, const YAML::Node& node, std::string pat
     return;
   }
   is_map_ = true;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key_node = it->first;
+  for (const auto& entry : node) {
+    // yaml-cpp iterators yield a temporary pair: copy the nodes (cheap handles) rather than bind references.
+    const YAML::Node key_node = entry.first;
     if (!key_node.IsScalar()) {
       reader_.error(key_node, path_, "a key must be a plain name, found " + YamlReader::describe(key_node));
       continue;
@@ -164,7 +166,7 @@ MapReader::MapReader(YamlReader& reader, const YAML::Node& node, std::string pat
       reader_.error(key_node, childPath(path_, key), "duplicate key");
       continue;
     }
-    entries_.push_back(Entry{key, it->second});
+    entries_.push_back(Entry{key, entry.second});
   }
 }
 

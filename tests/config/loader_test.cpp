@@ -312,6 +312,16 @@ routes:
   EXPECT_EQ(session.on_missing, SessionFilterConfig::OnMissing::Redirect);
 }
 
+TEST(LoaderTest, EmptyAdminMeansNoAdminListener) {
+  const auto off = load(std::string(kMinimalConfig) + "admin: ${ADMIN:-}\n");
+  ASSERT_TRUE(off.config) << errorsOf(off);
+  EXPECT_FALSE(off.config->admin);
+  const auto on = load(std::string(kMinimalConfig) + "admin: ${ADMIN:-}\n", {{"ADMIN", "127.0.0.1:9901"}});
+  ASSERT_TRUE(on.config) << errorsOf(on);
+  ASSERT_TRUE(on.config->admin);
+  EXPECT_EQ(on.config->admin->port, 9901);
+}
+
 TEST(LoaderTest, WorkersAutoUsesTheCoreCount) {
   const auto result = load(std::string(kMinimalConfig) + "workers: ${WORKERS:-auto}\n");
   ASSERT_TRUE(result.config) << errorsOf(result);
