@@ -182,7 +182,10 @@ std::optional<FilterConfig> readRateLimitFilter(YamlReader& reader, const YAML::
   if (node.IsMap()) {
     MapReader map(reader, node, path, {"policy"});
     if (!map.require("policy")) return std::nullopt;
-    return readRateLimitFilter(reader, *map.find("policy"), map.pathOf("policy"), config);
+    auto policy = readPolicyReference(reader, *map.find("policy"), map.pathOf("policy"), config.rate_limits,
+                                      "rate-limit");
+    if (!policy) return std::nullopt;
+    return RateLimitFilterConfig{std::move(*policy)};
   }
   auto policy = readPolicyReference(reader, node, path, config.rate_limits, "rate-limit");
   if (!policy) return std::nullopt;
@@ -193,8 +196,9 @@ std::optional<FilterConfig> readHeadersFilter(YamlReader& reader, const YAML::No
                                               const std::string& path) {
   MapReader map(reader, node, path, {"request", "response"});
   HeadersFilterConfig filter;
-  if (const auto* request = map.find("request"))
+  if (const auto* request = map.find("request")) {
     filter.request = readHeaderOps(reader, *request, map.pathOf("request"));
+  }
   if (const auto* response = map.find("response")) {
     filter.response = readHeaderOps(reader, *response, map.pathOf("response"));
   }
