@@ -128,6 +128,12 @@ void RedisConnection::onHandshakeReply(Purpose step, const RedisReply& reply) {
                  StoreStatus::Unavailable);
         return;
       default:
+        if (reply.str.starts_with("NOAUTH")) {
+          // The first command after connecting tells whether the server wants a password we were not given.
+          dropLink("authentication required but no password is configured: " + reply.str,
+                   StoreStatus::Unavailable);
+          return;
+        }
         // The name only labels the connection in CLIENT LIST; an ACL user without +client may still do its
         // job.
         spdlog::warn("redis {}: CLIENT SETNAME refused ({}); continuing without a name", endpoint_,
@@ -168,7 +174,7 @@ void RedisConnection::dropLink(const std::string& reason, StoreStatus pending_st
     logged_current_outage_ = true;
   } else if (!logged_current_outage_) {
     // One warning per outage; the retries that follow are logged at debug.
-    spdlog::warn("redis {}: {}; retrying in the background", endpoint_, reason);
+    spdlog::warn("redis {}: {}{}", endpoint_, reason, reconnect_ ? "; retrying in the background" : "");
     logged_current_outage_ = true;
   } else {
     spdlog::debug("redis {}: attempt {} failed: {}", endpoint_, backoff_.attempts(), reason);

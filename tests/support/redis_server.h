@@ -1,10 +1,10 @@
 // A real redis-server for integration tests, started on a free loopback port and stopped by PID.
 #pragma once
 
+#include <sys/types.h>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 #include "proxy/config/config.h"
@@ -17,6 +17,7 @@ struct RedisServerOptions {
   std::string requirepass;              // legacy AUTH password
   std::vector<std::string> acl_users;   // ACL SETUSER argument strings, e.g. "alice on >secret ~* +@all"
   std::vector<std::string> extra_args;  // more redis-server arguments
+  bool unix_socket = false;             // also listen on <temp dir>/redis.sock (unixSocketPath())
 };
 
 class RedisServer {
@@ -29,17 +30,18 @@ class RedisServer {
   RedisServer& operator=(const RedisServer&) = delete;
 
   std::uint16_t port() const;
-  std::uint16_t tlsPort() const;          // 0 without tls
-  std::string url() const;                // redis://127.0.0.1:<port>/0
-  config::RedisUrl redisUrl() const;      // the same, parsed (with the password when requirepass is set)
-  std::string tlsDir() const;             // ca.crt, ca.key, client.crt, client.key, server.crt, server.key
+  std::uint16_t tlsPort() const;       // 0 without tls
+  std::string url() const;             // redis://127.0.0.1:<port>/0
+  config::RedisUrl redisUrl() const;   // the same, parsed (with the password when requirepass is set)
+  std::string tlsDir() const;          // ca.crt, ca.key, client.crt, client.key, server.crt, server.key
+  std::string unixSocketPath() const;  // empty without unix_socket
 
   void kill();     // SIGKILL; the port stays reserved for restart()
   void restart();  // starts again on the same port(s) (after kill()); waits for PING
   void pause();    // SIGSTOP: a hung Redis
   void resume();   // SIGCONT
 
-  // A blocking command over a fresh hiredis connection (authenticated when requirepass is set), for assertions.
+  // A blocking command on a fresh hiredis connection (authenticated when requirepass is set), for assertions.
   store::RedisReply command(const std::vector<std::string>& argv) const;
 
  private:
