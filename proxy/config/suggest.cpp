@@ -24,7 +24,9 @@ std::size_t editDistance(std::string_view a, std::string_view b) {
 }
 
 std::optional<std::string> closestMatch(std::string_view word, const std::vector<std::string>& candidates) {
-  const std::size_t allowed = std::max<std::size_t>(1, word.size() / 3);
+  // At most a third of the word may differ, and never all of it: "x" is one edit from every one-letter name.
+  if (word.empty()) return std::nullopt;
+  const std::size_t allowed = std::min(std::max<std::size_t>(1, word.size() / 3), word.size() - 1);
   std::optional<std::string> best;
   std::size_t best_distance = allowed + 1;
   for (const auto& candidate : candidates) {

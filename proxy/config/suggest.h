@@ -12,7 +12,7 @@ namespace gatehouse::config {
 std::size_t editDistance(std::string_view a, std::string_view b);
 
 // The candidate closest to word, when it is close enough to be a plausible typo (at most a third of its
-// length, at least one edit); nullopt otherwise.
+// length, at least one edit, never every letter); nullopt otherwise.
 std::optional<std::string> closestMatch(std::string_view word, const std::vector<std::string>& candidates);
 
 // "; did you mean \"x\"?" or "" — ready to append to a message.

@@ -70,10 +70,12 @@ std::optional<std::uint64_t> YamlReader::count(const YAML::Node& node, const std
                                                std::uint64_t min, std::uint64_t max) {
   auto value = parsed<std::uint64_t>(node, path, "a whole number", parseUnsigned);
   if (!value) return std::nullopt;
-  if (*value < min || *value > max) {
-    error(node, path,
-          std::to_string(*value) + " is out of range (" + std::to_string(min) + "-" + std::to_string(max) +
-              ")");
+  if (*value < min) {
+    error(node, path, "must be at least " + std::to_string(min) + ", found " + std::to_string(*value));
+    return std::nullopt;
+  }
+  if (*value > max) {
+    error(node, path, "must be at most " + std::to_string(max) + ", found " + std::to_string(*value));
     return std::nullopt;
   }
   return value;
@@ -157,6 +159,7 @@ MapReader::MapReader(YamlReader& reader, const YAML::Node& node, std::string pat
     }
     const std::string& key = key_node.Scalar();
     if (std::find(known_keys.begin(), known_keys.end(), key) == known_keys.end()) {
+      if (auto suggestion = closestMatch(key, known_keys)) suggested_.push_back(std::move(*suggestion));
       reader_.error(
           key_node, childPath(path_, key),
           "unknown key" + didYouMean(key, known_keys) + " (known keys: " + joinNames(known_keys) + ")");
@@ -179,7 +182,9 @@ const YAML::Node* MapReader::find(std::string_view key) const {
 
 bool MapReader::require(std::string_view key) {
   if (find(key) != nullptr) return true;
-  if (is_map_) reader_.error(node_, childPath(path_, key), "missing required key");
+  // A misspelt key was already reported with this key as the suggestion; "missing" would say the same twice.
+  const bool reported_as_typo = std::find(suggested_.begin(), suggested_.end(), key) != suggested_.end();
+  if (is_map_ && !reported_as_typo) reader_.error(node_, childPath(path_, key), "missing required key");
   return false;
 }
 

@@ -142,6 +142,7 @@ class MapReader {
   std::string path_;
   bool is_map_ = false;
   std::vector<Entry> entries_;
+  std::vector<std::string> suggested_;  // keys offered as "did you mean" for unknown keys of this map
 };
 
 }  // namespace gatehouse::config

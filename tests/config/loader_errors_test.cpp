@@ -53,6 +53,23 @@ totally_unrelated: 1
   EXPECT_THAT(errorAt(result, "totally_unrelated")->message, ::testing::Not(HasSubstr("did you mean")));
 }
 
+TEST(LoaderErrorsTest, MisspeltRequiredKeyIsReportedOnce) {
+  const auto result = load("upstream:\n  adress: 127.0.0.1:3000\n");
+  ASSERT_EQ(result.errors.size(), 1u) << errorsOf(result);
+  expectError(result, "upstream.adress", 2, "did you mean \"address\"");
+}
+
+TEST(LoaderErrorsTest, NoSuggestionWhenEveryLetterDiffers) {
+  const auto result = load(R"(upstream: {address: 127.0.0.1:3000}
+rate_limits:
+  r: {limits: [{requests: 1, window: 1s}]}
+routes:
+  - match: {prefix: /}
+    filters: [{rate_limit: x}]
+)");
+  expectError(result, "routes[0].filters[0].rate_limit", 6, "unknown rate-limit policy \"x\" (defined: r)");
+}
+
 TEST(LoaderErrorsTest, DuplicateKeys) {
   const auto result = load(R"(upstream: {address: 127.0.0.1:3000}
 log: {level: info}
@@ -195,7 +212,7 @@ rate_limits:
       - {window: 1s}
   empty: {limits: []}
 )");
-  expectError(result, "rate_limits.r.limits[0].requests", 5, "out of range");
+  expectError(result, "rate_limits.r.limits[0].requests", 5, "must be at least 1");
   expectError(result, "rate_limits.r.limits[1].window", 6, "at least 1ms");
   expectError(result, "rate_limits.r.limits[2].requests", 7, "missing required key");
   expectError(result, "rate_limits.empty.limits", 8, "at least one");
