@@ -1,10 +1,12 @@
 // The filter interface. A route's filters run in the order the route lists them; each sees the request header
-// before it goes upstream and may let it pass, change it, hold it while it does asynchronous work, or answer it
-// locally. On the way back, the response header crosses the filters that let the request pass, in reverse order.
+// before it goes upstream and may let it pass, change it, hold it while it does asynchronous work, or answer
+// it locally. On the way back, the response header crosses the filters that let the request pass, in reverse
+// order.
 //
-// Filters never touch sockets: they act on the request only through FilterCallbacks, and on the store only through
-// the store interface (store/store.h). One Filter object lives for one request, on one worker thread, so it needs no
-// locks; its factory is built once from the config and shared, immutable, by every request of the route.
+// Filters never touch sockets: they act on the request only through FilterCallbacks, and on the store only
+// through the store interface (store/store.h). One Filter object lives for one request, on one worker thread,
+// so it needs no locks; its factory is built once from the config and shared, immutable, by every request of
+// the route.
 #pragma once
 
 #include <memory>
@@ -39,15 +41,18 @@ struct LocalReply {
   std::vector<std::pair<std::string, std::string>> headers;  // extra fields (Location, Retry-After, ...)
 };
 
-// What the data plane knows of a request besides its header. Owned by the connection; outlives every filter call.
+// What the data plane knows of a request besides its header. Owned by the connection; outlives every filter
+// call.
 struct RequestInfo {
   std::string client_ip;   // the client as Gatehouse believes it (X-Forwarded-For only from trusted_proxies)
   std::string route_name;  // the matched route
   std::string request_id;  // X-Request-ID as sent upstream
   std::string path;        // the target's path, without the query
-  bool wants_json = false;  // the client's Accept prefers application/json (a login redirect would not help it)
+  bool wants_json =
+      false;  // the client's Accept prefers application/json (a login redirect would not help it)
 
-  // Set by the session filter when a valid session was found; read by later filters (rate_limit's session.user).
+  // Set by the session filter when a valid session was found; read by later filters (rate_limit's
+  // session.user).
   std::optional<std::string> user;
   std::vector<std::string> roles;
 };
@@ -67,7 +72,8 @@ class FilterCallbacks {
   virtual void reply(LocalReply reply) = 0;
 };
 
-// The per-worker things a filter may use: the worker's event loop and its store connection. Owned by the worker.
+// The per-worker things a filter may use: the worker's event loop and its store connection. Owned by the
+// worker.
 struct WorkerServices {
   boost::asio::io_context& io;
   store::Store& store;        // the configured store (this worker's Redis connection, or the memory store)
@@ -78,16 +84,25 @@ class Filter {
  public:
   virtual ~Filter() = default;
 
-  // Called once per request, in route order. The filter may change the request header. Return Continue to pass
-  // the request on; return Stop and call callbacks.resume() or callbacks.reply() exactly once, now or later.
+  // Called for every filter of the route, in route order, before the first onRequest. A filter whose store
+  // call depends only on the request as it arrived (not on what an earlier filter finds) may start it here:
+  // the store calls of one request then leave in the same turn of the event loop — one pipelined write, one
+  // round trip — instead of one after another. The filter must not act on the request here; it answers in
+  // onRequest as usual.
+  virtual void onPrefetch(const RequestHeader& /*request*/, const RequestInfo& /*info*/) {}
+
+  // Called once per request, in route order. The filter may change the request header. Return Continue to
+  // pass the request on; return Stop and call callbacks.resume() or callbacks.reply() exactly once, now or
+  // later.
   virtual FilterStatus onRequest(RequestHeader& request, RequestInfo& info, FilterCallbacks& callbacks) = 0;
 
   // Called in reverse route order on the response header (from the upstream, or a local reply made by a later
-  // filter or by the proxy itself), for each filter whose onRequest let the request pass. May add or change fields.
+  // filter or by the proxy itself), for each filter whose onRequest let the request pass. May add or change
+  // fields.
   virtual void onResponse(ResponseHeader& /*response*/, const RequestInfo& /*info*/) {}
 
-  // Called when the client went away while this filter was stopped. No callback may be called afterwards, and any
-  // reply from the store that arrives later must be ignored.
+  // Called when the client went away while this filter was stopped. No callback may be called afterwards, and
+  // any reply from the store that arrives later must be ignored.
   virtual void onCancel() {}
 };
 

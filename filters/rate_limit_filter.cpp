@@ -1,5 +1,6 @@
 #include "filters/rate_limit_filter.h"
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -44,19 +45,37 @@ class RateLimitFilter final : public Filter {
   RateLimitFilter(std::shared_ptr<RateLimitShared> shared, WorkerServices& services)
       : shared_(std::move(shared)), services_(services), cache_(shared_->over_limit.forThisThread()) {}
 
+  // A key that does not depend on the session is known from the request alone: the check starts now, in the
+  // same event-loop turn as the session lookup, so both reach Redis in one write. Like nginx's limit_req
+  // (which runs before access checks), the request is then counted even if a session filter before this one
+  // rejects it.
+  void onPrefetch(const RequestHeader& request, const RequestInfo& info) override {
+    if (shared_->keys.dependsOnSession() || isAllowListed(info.client_ip)) return;
+    buildCheck(request, info);
+    if (!shared_->policy->shadow && cache_->find(check_.key, shared_->clock()))
+      return;  // onRequest refuses locally
+    state_ = State::Prefetching;
+    services_.store.checkRateLimit(
+        check_, [this, alive = std::weak_ptr<bool>(alive_)](store::RateLimitResult r) {
+          if (alive.expired()) return;
+          if (state_ == State::Prefetching) {
+            early_result_ = std::move(r);  // onRequest has not run yet: it takes the answer from here
+          } else {
+            onStoreResult(std::move(r), /*is_fallback=*/false);
+          }
+        });
+  }
+
   FilterStatus onRequest(RequestHeader& request, RequestInfo& info, FilterCallbacks& callbacks) override {
     callbacks_ = &callbacks;
+    if (state_ == State::Prefetching) return awaitPrefetched();
     const config::RateLimitPolicy& policy = *shared_->policy;
     if (isAllowListed(info.client_ip)) {
       RateLimitShared::bump(shared_->allow_listed);
       return FilterStatus::Continue;
     }
 
-    check_.key = shared_->keys.build(request, info);
-    check_.algorithm = policy.algorithm;
-    check_.limits = policy.limits;
-    check_.cost = 1;
-
+    buildCheck(request, info);
     state_ = State::Calling;
     if (!policy.shadow) {
       if (auto cached = cache_->find(check_.key, shared_->clock())) {
@@ -86,7 +105,29 @@ class RateLimitFilter final : public Filter {
   }
 
  private:
-  enum class State { Idle, Calling, Done, Cancelled };
+  enum class State { Idle, Prefetching, Calling, Done, Cancelled };
+
+  void buildCheck(const RequestHeader& request, const RequestInfo& info) {
+    const config::RateLimitPolicy& policy = *shared_->policy;
+    check_.key = shared_->keys.build(request, info);
+    check_.algorithm = policy.algorithm;
+    check_.limits = policy.limits;
+    check_.cost = 1;
+  }
+
+  // onRequest of a prefetched check: decide now if the answer is in, else wait for it.
+  FilterStatus awaitPrefetched() {
+    state_ = State::Calling;
+    if (!early_result_) return FilterStatus::Stop;
+    const std::weak_ptr<bool> alive = alive_;
+    in_on_request_ = true;
+    auto result = std::move(*early_result_);
+    early_result_.reset();
+    onStoreResult(std::move(result), /*is_fallback=*/false);
+    if (alive.expired()) return FilterStatus::Stop;
+    in_on_request_ = false;
+    return continue_synchronously_ ? FilterStatus::Continue : FilterStatus::Stop;
+  }
 
   bool isAllowListed(const std::string& client_ip) const {
     const auto& allow = shared_->policy->allow;
@@ -181,6 +222,7 @@ class RateLimitFilter final : public Filter {
   bool in_on_request_ = false;
   bool continue_synchronously_ = false;
   store::RateLimitCheck check_;
+  std::optional<store::RateLimitResult> early_result_;  // a prefetched answer that came before onRequest
   HeaderFields response_fields_;
 };
 

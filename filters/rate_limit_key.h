@@ -40,6 +40,15 @@ class RateLimitKeyBuilder {
   // client's network, so such requests are still limited per client rather than all sharing one bucket.
   std::string build(const RequestHeader& request, const RequestInfo& info) const;
 
+  // True when a part reads the session (session.user): the key is then known only after the session filter
+  // ran.
+  bool dependsOnSession() const {
+    for (const auto& part : parts_) {
+      if (part.kind == config::RateLimitKeyPart::Kind::SessionUser) return true;
+    }
+    return false;
+  }
+
  private:
   void appendPart(std::string& out, const config::RateLimitKeyPart& part, const RequestHeader& request,
                   const RequestInfo& info) const;

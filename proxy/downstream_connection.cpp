@@ -216,7 +216,7 @@ void DownstreamConnection::processHead(std::size_t head_bytes) {
   client_keep_alive_ = request.keep_alive() && !draining_;
 
   // Identity first: request id and client address are in every log line and error body from here on.
-  const auto incoming_id = request["X-Request-ID"];
+  const auto incoming_id = request[http::kRequestIdHeader];
   info_.request_id =
       http::isValidRequestId(incoming_id) ? std::string(incoming_id) : http::generateRequestId();
   info_.client_ip = http::resolveClientIp(request.base(), peer_, config.trusted_proxies);
@@ -252,10 +252,9 @@ void DownstreamConnection::prepareUpstreamRequest() {
   http::removeHopByHop(request.base(), upgrade_requested_);
   if (expect_continue_)
     request.erase(bhttp::field::expect);  // Gatehouse answers 100 itself once filters pass
-  const bool peer_trusted = std::any_of(config.trusted_proxies.begin(), config.trusted_proxies.end(),
-                                        [this](const config::Cidr& cidr) { return cidr.contains(peer_); });
+  const bool peer_trusted = http::isTrusted(peer_, config.trusted_proxies);
   http::setForwardedHeaders(request.base(), peer_, peer_trusted, "http", request[bhttp::field::host]);
-  request.set("X-Request-ID", info_.request_id);
+  request.set(http::kRequestIdHeader, info_.request_id);
 
   // Re-frame for the upstream: HTTP/1.1, kept alive, body length as the client declared or chunked.
   request.version(11);
@@ -346,6 +345,7 @@ void DownstreamConnection::onWriteRequestHeader(ErrorCode ec) {
 }
 
 void DownstreamConnection::doReadRequestBody() {
+  if (!request_chunk_) request_chunk_ = worker_.buffers().take();
   auto& body = request_->get().body();
   body.data = request_chunk_.data();
   body.size = request_chunk_.size();
@@ -447,7 +447,7 @@ void DownstreamConnection::onReadResponseHeader(ErrorCode ec) {
 
   response_keep_alive_ = response_->keep_alive();
   http::removeHopByHop(response.base(), upgrade);
-  response.set("X-Request-ID", info_.request_id);
+  response.set(http::kRequestIdHeader, info_.request_id);
   chain_.onResponse(response.base());
   response.version(request_->get().version() == 10 ? 10 : 11);
   if (upgrade) {
@@ -490,6 +490,7 @@ void DownstreamConnection::onWriteResponseHeader(ErrorCode ec) {
 }
 
 void DownstreamConnection::doReadResponseBody() {
+  if (!response_chunk_) response_chunk_ = worker_.buffers().take();
   auto& body = response_->get().body();
   body.data = response_chunk_.data();
   body.size = response_chunk_.size();
@@ -626,7 +627,7 @@ void DownstreamConnection::sendLocalReply(filters::LocalReply reply, bool close)
                                                                                                     : 11);
   local_response_.set(bhttp::field::content_type, reply.content_type);
   for (auto& [name, value] : reply.headers) local_response_.insert(name, value);
-  if (!info_.request_id.empty()) local_response_.set("X-Request-ID", info_.request_id);
+  if (!info_.request_id.empty()) local_response_.set(http::kRequestIdHeader, info_.request_id);
   // Filters that let the request pass see the local answer too (a rate-limit header on a 401, say).
   chain_.onResponse(local_response_.base());
   const bool head = request_ && request_->is_header_done() && request_->get().method() == bhttp::verb::head;
@@ -662,6 +663,8 @@ void DownstreamConnection::onWriteLocalReply(ErrorCode ec) {
 
 void DownstreamConnection::finishExchange() {
   logAccess();
+  request_chunk_.release();
+  response_chunk_.release();
   if (upstream_ && response_keep_alive_ && response_->is_done() && upstream_->buffer.size() == 0) {
     worker_.upstream().release(std::move(upstream_));
   } else {

@@ -23,6 +23,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "filters/filter.h"
+#include "proxy/buffer_pool.h"
 #include "proxy/filter_chain.h"
 #include "proxy/upstream_pool.h"
 
@@ -49,7 +50,7 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   using ErrorCode = boost::system::error_code;
   using Clock = std::chrono::steady_clock;
 
-  static constexpr std::size_t kChunkBytes = 16 * 1024;
+  static constexpr std::size_t kChunkBytes = BufferPool::kBufferBytes;
 
   // Request head.
   void doReadHead();
@@ -139,8 +140,8 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   unsigned status_ = 0;
   std::uint64_t response_body_bytes_ = 0;
 
-  std::array<char, kChunkBytes> request_chunk_{};
-  std::array<char, kChunkBytes> response_chunk_{};
+  BufferPool::Lease request_chunk_;          // held only while a request body streams
+  BufferPool::Lease response_chunk_;         // held only while a response body streams
   boost::beast::flat_buffer tunnel_buffer_;  // client→upstream during a tunnel
 };
 

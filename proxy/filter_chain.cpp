@@ -12,6 +12,7 @@ void FilterChain::start(const FilterFactoryList& factories, filters::WorkerServi
   info_ = &info;
   sink_ = &sink;
   state_ = State::Running;
+  for (auto& filter : filters_) filter->onPrefetch(request, info);
   advance();
 }
 

@@ -38,6 +38,14 @@ bool pathMatches(const config::RouteMatch& match, std::string_view path) {
 }  // namespace
 
 std::string_view targetPath(std::string_view target) {
+  // Absolute-form ("http://host/path?q", RFC 9112 §3.2.2) is accepted from clients: route on its path.
+  for (const std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() > scheme.size() && equalsIgnoreCase(target.substr(0, scheme.size()), scheme)) {
+      const auto slash = target.find('/', scheme.size());
+      target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+      break;
+    }
+  }
   const auto query = target.find('?');
   return query == std::string_view::npos ? target : target.substr(0, query);
 }

@@ -13,6 +13,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "filters/filter.h"
+#include "proxy/buffer_pool.h"
 #include "proxy/runtime.h"
 #include "proxy/upstream_pool.h"
 #include "store/store.h"
@@ -51,6 +52,7 @@ class Worker {
   UpstreamPool& upstream() { return upstream_; }
   filters::WorkerServices& services() { return services_; }
   AccessLog& accessLog() { return access_log_; }
+  BufferPool& buffers() { return buffers_; }
   bool draining() const { return draining_; }
   void add(DownstreamConnection* connection);
   void remove(DownstreamConnection* connection);
@@ -70,6 +72,7 @@ class Worker {
   filters::WorkerServices services_;
   UpstreamPool upstream_;
   AccessLog& access_log_;
+  BufferPool buffers_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::uint16_t listen_port_ = 0;
   std::unordered_set<DownstreamConnection*> connections_;

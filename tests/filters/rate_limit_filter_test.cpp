@@ -390,3 +390,70 @@ TEST_F(RateLimitFilterTest, FiltersOutliveTheirFactory) {
 
 }  // namespace
 }  // namespace gatehouse::filters
+
+namespace gatehouse::filters {
+namespace {
+
+// Prefetch: the check leaves before onRequest, so it shares a round trip with the session lookup.
+class RateLimitPrefetchTest : public RateLimitFilterTest {
+ protected:
+  std::unique_ptr<Run> prefetch() {
+    auto run = std::make_unique<Run>();
+    run->filter = factory().create(services_);
+    run->filter->onPrefetch(request_, info_);
+    return run;
+  }
+};
+
+TEST_F(RateLimitPrefetchTest, AnAnswerThatCameBeforeOnRequestIsUsedThere) {
+  auto run = prefetch();
+  ASSERT_EQ(store_.checks.size(), 1u);
+  store_.answerNext(allowedResult(42, 7));
+  EXPECT_EQ(run->callbacks.resumes, 0);
+  run->status = run->filter->onRequest(request_, info_, run->callbacks);
+  EXPECT_EQ(run->status, FilterStatus::Continue);
+  EXPECT_EQ(run->callbacks.resumes, 0);
+  EXPECT_EQ(store_.checks.size(), 1u);  // not asked twice
+  EXPECT_EQ(respond(*run)["X-RateLimit-Remaining"], "7");
+}
+
+TEST_F(RateLimitPrefetchTest, AnAnswerStillOnItsWayResumesTheRequest) {
+  auto run = prefetch();
+  run->status = run->filter->onRequest(request_, info_, run->callbacks);
+  EXPECT_EQ(run->status, FilterStatus::Stop);
+  store_.answerNext(rejectedResult(2500ms));
+  EXPECT_EQ(run->callbacks.resumes, 0);
+  ASSERT_EQ(run->callbacks.replies.size(), 1u);
+  EXPECT_EQ(run->callbacks.replies[0].status, status::too_many_requests);
+  EXPECT_EQ(store_.checks.size(), 1u);
+}
+
+TEST_F(RateLimitPrefetchTest, ARejectionKnownBeforeOnRequestRepliesThere) {
+  store_.immediate = rejectedResult(1000ms);
+  auto run = prefetch();
+  run->status = run->filter->onRequest(request_, info_, run->callbacks);
+  EXPECT_EQ(run->status, FilterStatus::Stop);
+  ASSERT_EQ(run->callbacks.replies.size(), 1u);
+  EXPECT_EQ(fieldOf(run->callbacks.replies[0], "Retry-After"), "1");
+}
+
+TEST_F(RateLimitPrefetchTest, AKeyThatNeedsTheSessionWaitsForOnRequest) {
+  policy_.key = {config::RateLimitKeyPart{config::RateLimitKeyPart::Kind::SessionUser, ""}};
+  auto run = prefetch();
+  EXPECT_TRUE(store_.checks.empty());
+  info_.user = "alice";
+  run->status = run->filter->onRequest(request_, info_, run->callbacks);
+  ASSERT_EQ(store_.checks.size(), 1u);
+  EXPECT_EQ(store_.checks[0].key, "per_client:user=alice");
+}
+
+TEST_F(RateLimitPrefetchTest, CancelBeforeOnRequestDropsTheAnswer) {
+  auto run = prefetch();
+  run->filter->onCancel();
+  store_.answerNext(allowedResult(1, 1));
+  EXPECT_EQ(run->callbacks.resumes, 0);
+  EXPECT_TRUE(run->callbacks.replies.empty());
+}
+
+}  // namespace
+}  // namespace gatehouse::filters

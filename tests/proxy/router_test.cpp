@@ -45,6 +45,8 @@ TEST(Router, TargetPathDropsTheQuery) {
   EXPECT_EQ(targetPath("/a/b?x=1&y=2"), "/a/b");
   EXPECT_EQ(targetPath("/a"), "/a");
   EXPECT_EQ(targetPath("/?"), "/");
+  EXPECT_EQ(targetPath("http://example.com/a/b?x"), "/a/b");
+  EXPECT_EQ(targetPath("HTTPS://example.com"), "/");
 }
 
 }  // namespace
