@@ -119,6 +119,11 @@ TEST(LoaderTest, RepositoryConfigLoads) {
   const auto result = loadConfigFile(path, fakeEnvironment({{"SESSION_SECRET", "test-secret"}}));
   ASSERT_TRUE(result.config) << errorsOf(result);
   EXPECT_FALSE(result.config->routes.empty());
+  // What `gatehouse --check` prints for it must load too.
+  const std::string description = describeEffectiveConfig(*result.config);
+  const auto reloaded = load(description);
+  ASSERT_TRUE(reloaded.config) << errorsOf(reloaded) << description;
+  EXPECT_EQ(describeEffectiveConfig(*reloaded.config), description);
 }
 
 TEST(LoaderTest, MissingFileIsAnError) {
