@@ -1,0 +1,109 @@
+#include "store/redis_store.h"
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "store/lua_scripts.h"
+#include "store/rate_limit_keys.h"
+
+namespace gatehouse::store {
+namespace {
+
+// The status a call completes with: the client's when it did not get an answer, Error when Redis answered
+// one.
+StoreStatus statusOf(StoreStatus client_status, const RedisReply& reply) {
+  if (client_status != StoreStatus::Ok) return client_status;
+  return reply.isError() ? StoreStatus::Error : StoreStatus::Ok;
+}
+
+RateLimitResult failedCheck(StoreStatus status) {
+  RateLimitResult result;
+  result.status = status;
+  return result;
+}
+
+}  // namespace
+
+RateLimitResult parseRateLimitReply(const RedisReply& reply, const std::vector<WindowLimit>& limits) {
+  const std::vector<RedisReply>& items = reply.elements;
+  if (reply.type != RedisReply::Type::Array || items.size() != 3 + 2 * limits.size()) {
+    return failedCheck(StoreStatus::Error);
+  }
+  for (const RedisReply& item : items) {
+    if (item.type != RedisReply::Type::Integer || item.integer < 0) return failedCheck(StoreStatus::Error);
+  }
+  RateLimitResult result;
+  result.allowed = items[0].integer == 1;
+  result.retry_after = Millis{items[1].integer};
+  result.now_ms = items[2].integer;
+  result.limits.reserve(limits.size());
+  for (std::size_t i = 0; i < limits.size(); ++i) {
+    result.limits.push_back(LimitState{limits[i].requests,
+                                       static_cast<std::uint64_t>(items[3 + 2 * i].integer),
+                                       Millis{items[4 + 2 * i].integer}});
+  }
+  return result;
+}
+
+RedisStore::RedisStore(std::shared_ptr<RedisClient> client) : client_(std::move(client)) {}
+
+RedisStore::~RedisStore() {
+  client_->stop();
+}
+
+void RedisStore::lookupSession(const SessionLookup& lookup, std::function<void(SessionResult)> done) {
+  client_->command({"GET", lookup.key}, [done = std::move(done)](StoreStatus status, RedisReply reply) {
+    SessionResult result;
+    result.status = statusOf(status, reply);
+    if (result.status == StoreStatus::Ok && reply.type == RedisReply::Type::String) {
+      result.found = true;
+      result.value = std::move(reply.str);
+    } else if (result.status == StoreStatus::Ok && !reply.isNil()) {
+      result.status = StoreStatus::Error;
+    }
+    done(std::move(result));
+  });
+  if (lookup.touch_ttl > Millis{0}) {
+    // Issued in the same turn as the GET, so both leave in one write. The touch is best effort: the lookup's
+    // answer does not wait for it, and a failed touch only means the session expires at its previous time.
+    const std::string ttl = std::to_string(lookup.touch_ttl.count());
+    client_->command({"PEXPIRE", lookup.key, ttl}, [](StoreStatus, RedisReply) {});
+  }
+}
+
+void RedisStore::checkRateLimit(const RateLimitCheck& check, std::function<void(RateLimitResult)> done) {
+  if (invalidCheckReason(check)) {
+    done(failedCheck(StoreStatus::Error));
+    return;
+  }
+  std::vector<std::string> keys;
+  std::vector<std::string> args;
+  keys.reserve(check.limits.size());
+  args.reserve(1 + 2 * check.limits.size());
+  args.push_back(std::to_string(check.cost));
+  for (const WindowLimit& limit : check.limits) {
+    keys.push_back(rateLimitKey(check.key, check.algorithm, limit.window));
+    args.push_back(std::to_string(limit.requests));
+    args.push_back(std::to_string(limit.window.count()));
+  }
+  const std::vector<std::string_view> key_views(keys.begin(), keys.end());
+  const std::vector<std::string_view> arg_views(args.begin(), args.end());
+  const LuaScript& script =
+      check.algorithm == RateLimitAlgorithm::SlidingLog ? lua::slidingLog() : lua::slidingWindow();
+  client_->eval(
+      script, key_views, arg_views,
+      [limits = check.limits, done = std::move(done)](StoreStatus status, RedisReply reply) {
+        const StoreStatus outcome = statusOf(status, reply);
+        done(outcome == StoreStatus::Ok ? parseRateLimitReply(reply, limits) : failedCheck(outcome));
+      });
+}
+
+void RedisStore::ping(std::function<void(StoreStatus)> done) {
+  client_->command({"PING"}, [done = std::move(done)](StoreStatus status, RedisReply reply) {
+    done(statusOf(status, reply));
+  });
+}
+
+}  // namespace gatehouse::store

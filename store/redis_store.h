@@ -1,0 +1,40 @@
+// The Redis store: sessions and rate-limit counters shared by every Gatehouse instance. One RedisStore per
+// worker, on the worker's event loop, over that worker's RedisClient; not thread-safe, like the client.
+//
+// One round trip per call: a session lookup is GET (plus PEXPIRE in the same pipeline write for a rolling
+// session); a rate-limit check is one EVALSHA of a script that evaluates and counts every limit atomically on
+// Redis's clock (store/lua/*.lua). Client failures map to StoreStatus: Timeout and Unavailable as the client
+// reports them, an error reply (or a reply of an unexpected shape) to Error.
+#pragma once
+
+#include <memory>
+
+#include "store/redis_client.h"
+#include "store/store.h"
+
+namespace gatehouse::store {
+
+class RedisStore final : public Store {
+ public:
+  // The store takes over the client's lifetime: destroying the store stops the client (pending calls complete
+  // with Unavailable). Callbacks never refer to the store, so it may go away while calls are in flight.
+  explicit RedisStore(std::shared_ptr<RedisClient> client);
+  ~RedisStore() override;
+  RedisStore(const RedisStore&) = delete;
+  RedisStore& operator=(const RedisStore&) = delete;
+
+  void lookupSession(const SessionLookup& lookup, std::function<void(SessionResult)> done) override;
+  void checkRateLimit(const RateLimitCheck& check, std::function<void(RateLimitResult)> done) override;
+  void ping(std::function<void(StoreStatus)> done) override;
+
+  RedisClient& client() { return *client_; }
+
+ private:
+  std::shared_ptr<RedisClient> client_;
+};
+
+// Reads the reply of the rate-limit scripts: {allowed, retry_after_ms, now_ms, then remaining and reset_after
+// per limit}. `limits` supplies each LimitState::limit. A reply of another shape is an Error result.
+RateLimitResult parseRateLimitReply(const RedisReply& reply, const std::vector<WindowLimit>& limits);
+
+}  // namespace gatehouse::store

@@ -1,0 +1,120 @@
+// The Lua scripts against the C++ math, step for step. Redis's TIME cannot be faked, so the test runs the
+// real script text with its one `redis.call('TIME')` replaced by two extra arguments carrying a chosen time;
+// everything else is the script as shipped. Random histories (two limits, costs 1 to 3, times around today's
+// epoch) must give identical verdicts, retry_after, remaining and reset_after in Redis and in the memory
+// store's math.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "store/lua_scripts.h"
+#include "store/rate_limit_keys.h"
+#include "store/sliding_log.h"
+#include "store/sliding_window.h"
+#include "tests/support/redis_server.h"
+
+namespace gatehouse::store {
+namespace {
+
+using namespace std::chrono_literals;
+using gatehouse::testing::RedisServer;
+
+constexpr std::string_view kTimeCall = "redis.call('TIME')";
+
+std::string withInjectedTime(std::string source) {
+  const std::size_t at = source.find(kTimeCall);
+  EXPECT_NE(at, std::string::npos) << "the script reads the time from redis.call('TIME')";
+  EXPECT_EQ(source.find(kTimeCall, at + 1), std::string::npos) << "exactly once";
+  if (at != std::string::npos) source.replace(at, kTimeCall.size(), "{ARGV[#ARGV - 1], ARGV[#ARGV]}");
+  return source;
+}
+
+// EVALs `source` for the check at now_ms, as RedisStore would (same keys, same arguments), plus the time.
+RateLimitResult evalAt(const RedisServer& server, const std::string& source, const RateLimitCheck& check,
+                       std::int64_t now_ms) {
+  std::vector<std::string> argv{"EVAL", source, std::to_string(check.limits.size())};
+  for (const WindowLimit& limit : check.limits)
+    argv.push_back(rateLimitKey(check.key, check.algorithm, limit.window));
+  argv.push_back(std::to_string(check.cost));
+  for (const WindowLimit& limit : check.limits) {
+    argv.push_back(std::to_string(limit.requests));
+    argv.push_back(std::to_string(limit.window.count()));
+  }
+  argv.push_back(std::to_string(now_ms / 1000));
+  argv.push_back(std::to_string(now_ms % 1000 * 1000 + 999));  // microseconds: the script must floor them
+  const RedisReply reply = server.command(argv);
+  EXPECT_FALSE(reply.isError()) << reply.str;
+  RateLimitResult result;
+  if (reply.elements.size() != 3 + 2 * check.limits.size()) {
+    result.status = StoreStatus::Error;
+    return result;
+  }
+  result.allowed = reply.elements[0].integer == 1;
+  result.retry_after = Millis{reply.elements[1].integer};
+  result.now_ms = reply.elements[2].integer;
+  for (std::size_t i = 0; i < check.limits.size(); ++i) {
+    result.limits.push_back(LimitState{check.limits[i].requests,
+                                       static_cast<std::uint64_t>(reply.elements[3 + 2 * i].integer),
+                                       Millis{reply.elements[4 + 2 * i].integer}});
+  }
+  return result;
+}
+
+void expectSame(const RateLimitResult& lua, const RateLimitResult& cpp, const std::string& where) {
+  ASSERT_EQ(lua.status, StoreStatus::Ok) << where;
+  EXPECT_EQ(lua.allowed, cpp.allowed) << where;
+  EXPECT_EQ(lua.retry_after, cpp.retry_after) << where;
+  EXPECT_EQ(lua.now_ms, cpp.now_ms) << where;
+  ASSERT_EQ(lua.limits.size(), cpp.limits.size()) << where;
+  for (std::size_t i = 0; i < lua.limits.size(); ++i) {
+    EXPECT_EQ(lua.limits[i].remaining, cpp.limits[i].remaining) << where << " limit " << i;
+    EXPECT_EQ(lua.limits[i].reset_after, cpp.limits[i].reset_after) << where << " limit " << i;
+  }
+}
+
+template <typename State, typename Evaluate>
+void compareRandomHistories(RateLimitAlgorithm algorithm, const std::string& script, Evaluate evaluate) {
+  RedisServer server;
+  const std::string source = withInjectedTime(script);
+  std::mt19937_64 random(algorithm == RateLimitAlgorithm::SlidingLog ? 11 : 17);
+  int rejections = 0;
+  for (int history = 0; history < 40; ++history) {
+    const RateLimitCheck base{"h" + std::to_string(history), algorithm, {{7, 1s}, {20, 5s}}, 1};
+    std::vector<State> states(base.limits.size());
+    std::int64_t now = 1'764'000'000'000 + std::uniform_int_distribution<std::int64_t>(0, 100'000)(random);
+    for (int step = 0; step < 50; ++step) {
+      now += std::uniform_int_distribution<std::int64_t>(0, 150)(random);
+      RateLimitCheck check = base;
+      check.cost = static_cast<std::uint32_t>(std::uniform_int_distribution<int>(1, 3)(random));
+      std::vector<State*> pointers;
+      for (State& state : states) pointers.push_back(&state);
+      const RateLimitResult cpp = evaluate(pointers, check.limits, check.cost, now);
+      const RateLimitResult lua = evalAt(server, source, check, now);
+      rejections += cpp.allowed ? 0 : 1;
+      expectSame(lua, cpp, "history " + std::to_string(history) + " step " + std::to_string(step));
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+  EXPECT_GT(rejections, 100) << "the histories must exercise rejections";
+}
+
+TEST(RedisStoreLua, SlidingWindowScriptMatchesTheCppMath) {
+  compareRandomHistories<WindowCounter>(
+      RateLimitAlgorithm::SlidingWindow, lua::slidingWindow().source,
+      [](auto pointers, const auto& limits, std::uint32_t cost, std::int64_t now) {
+        return evaluateSlidingWindow(pointers, limits, cost, now);
+      });
+}
+
+TEST(RedisStoreLua, SlidingLogScriptMatchesTheCppMath) {
+  compareRandomHistories<RequestLog>(
+      RateLimitAlgorithm::SlidingLog, lua::slidingLog().source,
+      [](auto pointers, const auto& limits, std::uint32_t cost, std::int64_t now) {
+        return evaluateSlidingLog(pointers, limits, cost, now);
+      });
+}
+
+}  // namespace
+}  // namespace gatehouse::store
