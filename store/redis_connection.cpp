@@ -245,6 +245,7 @@ void RedisConnection::eval(const LuaScript& script, std::span<const std::string_
 void RedisConnection::enqueue(std::string_view bytes, Pending entry) {
   out_.append(bytes);
   const auto deadline = entry.deadline;
+  if (pending_.full()) pending_.set_capacity(std::max<std::size_t>(64, pending_.capacity() * 2));
   pending_.push_back(std::move(entry));
   if (deadline != Clock::time_point::max()) armCommandTimer(deadline);
   scheduleFlush();

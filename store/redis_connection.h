@@ -14,16 +14,17 @@
 #pragma once
 
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/circular_buffer.hpp>
 
 #include "store/redis_backoff.h"
 #include "store/redis_client.h"
@@ -81,6 +82,8 @@ class RedisConnection final : public RedisClient {
     const LuaScript* script = nullptr;
     FormattedCommand retry;
   };
+  static_assert(std::is_nothrow_move_constructible_v<Pending>,
+                "the pending ring moves entries when it grows");
 
   std::shared_ptr<RedisConnection> self() {
     return std::static_pointer_cast<RedisConnection>(shared_from_this());
@@ -124,7 +127,9 @@ class RedisConnection final : public RedisClient {
 
   State state_ = State::Idle;
   std::shared_ptr<Link> link_;
-  std::deque<Pending> pending_;
+  // A ring that only grows: after warm-up, queueing a command allocates nothing (a deque would allocate and
+  // free a block every few commands).
+  boost::circular_buffer<Pending> pending_;
   int handshake_replies_left_ = 0;
   std::string out_;  // formatted commands waiting for the next write; reused
   bool flush_posted_ = false;
