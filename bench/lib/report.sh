@@ -1,0 +1,100 @@
+# shellcheck shell=bash
+# Writes summary.md from the CSV files of a run: the machine, the tables, and the issue's targets, each marked met or
+# missed from the measured numbers. Sourced by bench/run.sh.
+
+machine_description() {
+  local model
+  model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+  printf '%s; nproc %s; %s; %s; load average before the run: %s' "${model:-unknown CPU}" "$(nproc)" \
+    "$(uname -sr)" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$LOAD_BEFORE"
+}
+
+write_summary() {
+  local titles="$RUN_DIR/titles.tsv" name
+  : >"$titles"
+  for name in "${ALL_TARGETS[@]}"; do printf '%s\t%s\n' "$name" "${TARGET_TITLE[$name]}" >>"$titles"; done
+
+  echo "### Gatehouse vs nginx — $MODE run"
+  echo
+  echo "Machine: $(machine_description)."
+  local gatehouse="not run"
+  [[ -n $GATEHOUSE_BIN ]] && gatehouse="$("$GATEHOUSE_BIN" --version | cut -d' ' -f2) ($GATEHOUSE_BUILD_TYPE build)"
+  echo "Tools: $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), $(nginx -v 2>&1 | cut -d' ' -f3), redis $(redis-server --version | cut -d' ' -f3 | cut -d= -f2), Gatehouse $gatehouse."
+  echo "Pinning: $PINNING. $SECONDS_PER_RUN s per run, $REPS repetition(s), upstream nginx with $UPSTREAM_WORKERS worker(s)."
+  echo "Raw numbers: \`$RUN_DIR/raw.csv\`."
+  echo
+  echo "Every request is \`GET /\` (a 54-byte JSON answer from the upstream) on a keep-alive connection. The limits on"
+  echo "\`/\` never trigger (nginx limit_req and Gatehouse rate_limit alike); the 429 storm sends \`GET /storm\`, where both"
+  echo "allow 100 requests a minute per client. \"Redis calls\" counts every command Redis executes, including those a"
+  echo "Lua script runs; \"Redis reads\" counts the read events Redis processed (round trips, after pipelining)."
+
+  : >"$RUN_DIR/medians.csv"
+  awk -F, -v order="${ALL_TARGETS[*]}" -v titles_file="$titles" -v medians="$RUN_DIR/medians.csv" \
+    -f "$BENCH_DIR/lib/summarize.awk" "$RUN_DIR/raw.csv"
+
+  if [[ -s $RUN_DIR/idle.csv ]]; then
+    echo
+    echo "#### Idle keep-alive connections (one request each, then idle)"
+    echo
+    echo "| target | workers | opened | failed | RSS before MiB | RSS after MiB | bytes per connection |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+    awk -F, -v titles_file="$titles" 'BEGIN { while ((getline l < titles_file) > 0) { split(l, kv, "\t"); t[kv[1]] = kv[2] } }
+      { printf "| %s | %s | %d | %d | %.1f | %.1f | %d (%.2f KiB) |\n", t[$2], $1, $3, $4, $5 / 1024, $6 / 1024, $7, $7 / 1024 }' \
+      "$RUN_DIR/idle.csv"
+  fi
+
+  if [[ -s $RUN_DIR/large.csv ]]; then
+    echo
+    echo "#### A ${LARGE_MIB} MiB response streamed through (one download)"
+    echo
+    echo "| target | workers | MiB/s | RSS before MiB | peak RSS during MiB | rise MiB |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    awk -F, -v titles_file="$titles" 'BEGIN { while ((getline l < titles_file) > 0) { split(l, kv, "\t"); t[kv[1]] = kv[2] } }
+      { if ($6 == "") printf "| %s | %s | %d | – | – | – |\n", t[$2], $1, $5
+        else printf "| %s | %s | %d | %.1f | %.1f | %.1f |\n", t[$2], $1, $5, $6 / 1024, $7 / 1024, $8 / 1024 }' \
+      "$RUN_DIR/large.csv"
+  fi
+
+  if [[ -s $RUN_DIR/redis_probe.csv ]]; then
+    echo
+    echo "#### What one request sends to Redis (MONITOR, c=1, client commands only)"
+    echo
+    echo "| target | workers | requests | commands/request | per command |"
+    echo "|---|---:|---:|---:|---|"
+    awk -F, -v titles_file="$titles" 'BEGIN { while ((getline l < titles_file) > 0) { split(l, kv, "\t"); t[kv[1]] = kv[2] } }
+      { printf "| %s | %s | %d | %.2f | %s |\n", t[$2], $1, $3, $5, $6 }' "$RUN_DIR/redis_probe.csv"
+  fi
+
+  echo
+  write_targets
+}
+
+# The issue's targets, from medians.csv (scenario,workers,target,rps,p99_us,calls,reads,cpu), idle.csv and the probe.
+write_targets() {
+  echo "#### The issue's targets"
+  echo
+  awk -F, '
+    FILENAME ~ /medians/ { rps[$1, $2, $3] = $4; p99[$1, $2, $3] = $5; reads[$1, $2, $3] = $7; groups[$1 SUBSEP $2] = 1 }
+    FILENAME ~ /idle/ && $2 == "gh-pass" { idle = $7 }
+    END {
+      for (g in groups) {
+        split(g, p, SUBSEP)
+        if (p[1] !~ /^c[0-9]+$/) continue
+        if (rps[g, "nginx"] == "" || rps[g, "gh-pass"] == "") continue
+        r = rps[g, "gh-pass"] / rps[g, "nginx"]; q = p99[g, "gh-pass"] / p99[g, "nginx"]
+        printf "- %s, %s worker(s): pass-through %.2f× nginx req/s (target ≥ 1.10×), p99 %.2f× (target ≤ 1.00×): **%s**\n",
+          p[1], p[2], r, q, (r >= 1.1 && q <= 1.0) ? "met" : "missed"
+        if (rps[g, "gh-sess-rl"] != "") {
+          s = rps[g, "gh-sess-rl"] / rps[g, "nginx"]
+          printf "- %s, %s worker(s): session + rate limit (Redis) %.2f× nginx pass-through req/s (target ≥ 0.70×): **%s**\n",
+            p[1], p[2], s, (s >= 0.7 ? "met" : "missed")
+        }
+        if (p[1] == "c1" && reads[g, "gh-sess-rl"] != "")
+          printf "- c1, %s worker(s): session + rate limit: %.2f Redis read events per request at c=1 (one round trip = 1.00): **%s**\n",
+            p[2], reads[g, "gh-sess-rl"], (reads[g, "gh-sess-rl"] <= 1.05 ? "met" : "missed")
+      }
+      if (idle != "")
+        printf "- idle keep-alive connection: %.2f KiB of RSS each through Gatehouse (target ≤ 8 KiB): **%s**\n",
+          idle / 1024, (idle <= 8192 ? "met" : "missed")
+    }' "$RUN_DIR/medians.csv" "$( [[ -s $RUN_DIR/idle.csv ]] && echo "$RUN_DIR/idle.csv" || echo /dev/null)" | sort
+}
