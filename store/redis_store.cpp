@@ -1,5 +1,6 @@
 #include "store/redis_store.h"
 
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -47,14 +48,32 @@ RateLimitResult parseRateLimitReply(const RedisReply& reply, const std::vector<W
   return result;
 }
 
-RedisStore::RedisStore(std::shared_ptr<RedisClient> client) : client_(std::move(client)) {}
+RedisStore::RedisStore(std::shared_ptr<RedisClient> client) {
+  clients_.push_back(std::move(client));
+}
+
+RedisStore::RedisStore(std::vector<std::shared_ptr<RedisClient>> clients) : clients_(std::move(clients)) {
+  if (clients_.empty()) throw std::invalid_argument("RedisStore needs at least one connection");
+}
 
 RedisStore::~RedisStore() {
-  client_->stop();
+  for (const auto& client : clients_) client->stop();
+}
+
+RedisClient& RedisStore::pick() {
+  for (std::size_t tried = 0; tried < clients_.size(); ++tried) {
+    RedisClient& candidate = *clients_[next_];
+    next_ = (next_ + 1) % clients_.size();
+    if (candidate.connected()) return candidate;
+  }
+  RedisClient& fallback = *clients_[next_];
+  next_ = (next_ + 1) % clients_.size();
+  return fallback;
 }
 
 void RedisStore::lookupSession(const SessionLookup& lookup, std::function<void(SessionResult)> done) {
-  client_->command({"GET", lookup.key}, [done = std::move(done)](StoreStatus status, RedisReply reply) {
+  RedisClient& client = pick();
+  client.command({"GET", lookup.key}, [done = std::move(done)](StoreStatus status, RedisReply reply) {
     SessionResult result;
     result.status = statusOf(status, reply);
     if (result.status == StoreStatus::Ok && reply.type == RedisReply::Type::String) {
@@ -69,7 +88,7 @@ void RedisStore::lookupSession(const SessionLookup& lookup, std::function<void(S
     // Issued in the same turn as the GET, so both leave in one write. The touch is best effort: the lookup's
     // answer does not wait for it, and a failed touch only means the session expires at its previous time.
     const std::string ttl = std::to_string(lookup.touch_ttl.count());
-    client_->command({"PEXPIRE", lookup.key, ttl}, [](StoreStatus, RedisReply) {});
+    client.command({"PEXPIRE", lookup.key, ttl}, [](StoreStatus, RedisReply) {});
   }
 }
 
@@ -92,16 +111,15 @@ void RedisStore::checkRateLimit(const RateLimitCheck& check, std::function<void(
   const std::vector<std::string_view> arg_views(args.begin(), args.end());
   const LuaScript& script =
       check.algorithm == RateLimitAlgorithm::SlidingLog ? lua::slidingLog() : lua::slidingWindow();
-  client_->eval(
-      script, key_views, arg_views,
-      [limits = check.limits, done = std::move(done)](StoreStatus status, RedisReply reply) {
-        const StoreStatus outcome = statusOf(status, reply);
-        done(outcome == StoreStatus::Ok ? parseRateLimitReply(reply, limits) : failedCheck(outcome));
-      });
+  pick().eval(script, key_views, arg_views,
+              [limits = check.limits, done = std::move(done)](StoreStatus status, RedisReply reply) {
+                const StoreStatus outcome = statusOf(status, reply);
+                done(outcome == StoreStatus::Ok ? parseRateLimitReply(reply, limits) : failedCheck(outcome));
+              });
 }
 
 void RedisStore::ping(std::function<void(StoreStatus)> done) {
-  client_->command({"PING"}, [done = std::move(done)](StoreStatus status, RedisReply reply) {
+  pick().command({"PING"}, [done = std::move(done)](StoreStatus status, RedisReply reply) {
     done(statusOf(status, reply));
   });
 }

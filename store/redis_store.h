@@ -8,6 +8,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "store/redis_client.h"
 #include "store/store.h"
@@ -19,6 +20,8 @@ class RedisStore final : public Store {
   // The store takes over the client's lifetime: destroying the store stops the client (pending calls complete
   // with Unavailable). Callbacks never refer to the store, so it may go away while calls are in flight.
   explicit RedisStore(std::shared_ptr<RedisClient> client);
+  // Several connections; `clients` must not be empty.
+  explicit RedisStore(std::vector<std::shared_ptr<RedisClient>> clients);
   ~RedisStore() override;
   RedisStore(const RedisStore&) = delete;
   RedisStore& operator=(const RedisStore&) = delete;
@@ -27,10 +30,15 @@ class RedisStore final : public Store {
   void checkRateLimit(const RateLimitCheck& check, std::function<void(RateLimitResult)> done) override;
   void ping(std::function<void(StoreStatus)> done) override;
 
-  RedisClient& client() { return *client_; }
+  RedisClient& client(std::size_t index = 0) { return *clients_.at(index); }
+  std::size_t connections() const { return clients_.size(); }
 
  private:
-  std::shared_ptr<RedisClient> client_;
+  // The next connection in turn that is connected; the next in turn when none is (it fails fast).
+  RedisClient& pick();
+
+  std::vector<std::shared_ptr<RedisClient>> clients_;
+  std::size_t next_ = 0;
 };
 
 // Reads the reply of the rate-limit scripts: {allowed, retry_after_ms, now_ms, then remaining and reset_after

@@ -1,7 +1,9 @@
 #include "store/store_factory.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "store/redis_client.h"
 #include "store/redis_store.h"
@@ -45,9 +47,12 @@ std::unique_ptr<Store> makeWorkerStore(boost::asio::io_context& io, const config
   options.url = config.redis;
   options.tls = config.tls;
   options.command_timeout = config.timeout;
-  std::shared_ptr<RedisClient> client = RedisClient::create(io, std::move(options));
-  client->start();
-  return std::make_unique<RedisStore>(std::move(client));
+  std::vector<std::shared_ptr<RedisClient>> clients;
+  for (int i = 0; i < std::max(1, config.connections); ++i) {
+    clients.push_back(RedisClient::create(io, options));
+    clients.back()->start();
+  }
+  return std::make_unique<RedisStore>(std::move(clients));
 }
 
 }  // namespace gatehouse::store
