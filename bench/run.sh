@@ -20,6 +20,8 @@ source "$BENCH_DIR/lib/targets.sh"
 source "$BENCH_DIR/lib/scenarios.sh"
 # shellcheck source=lib/report.sh
 source "$BENCH_DIR/lib/report.sh"
+# shellcheck source=lib/setup.sh
+source "$BENCH_DIR/lib/setup.sh"
 
 usage() {
   cat <<'EOF'
@@ -80,118 +82,20 @@ if [[ $MODE == quick ]]; then
   overridden large || LARGE_MIB=64
 fi
 
-# ---- dependencies, binaries, limits ------------------------------------------------------------------------------
-
-ensure_tools() {
-  local missing=() tool
-  for tool in wrk nginx redis-server redis-cli curl ss taskset awk pgrep; do
-    command -v "$tool" >/dev/null || missing+=("$tool")
-  done
-  ((${#missing[@]} == 0)) && return 0
-  if [[ -x $REPO_DIR/scripts/install-deps.sh ]]; then
-    log "missing: ${missing[*]}; running scripts/install-deps.sh --bench"
-    "$REPO_DIR/scripts/install-deps.sh" --bench || die "scripts/install-deps.sh --bench failed"
-  else
-    die "missing tools: ${missing[*]} (Debian: apt-get install wrk nginx-light redis-server curl iproute2 util-linux procps)"
-  fi
-  for tool in "${missing[@]}"; do command -v "$tool" >/dev/null || die "$tool is still missing"; done
-}
-
-# The build type recorded next to a binary (CMakeCache.txt of its build tree), "unknown" when there is none.
-build_type_of() {
-  local dir
-  dir=$(dirname "$(readlink -f "$1")")
-  while [[ $dir != / ]]; do
-    if [[ -f $dir/CMakeCache.txt ]]; then
-      sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$dir/CMakeCache.txt"
-      return
-    fi
-    dir=$(dirname "$dir")
-  done
-  echo unknown
-}
-
-# Gatehouse and the idle-connection helper: given, found in build/ (scripts/build.sh Release), or built here.
-ensure_binaries() {
-  local own_build="$REPO_DIR/build-bench"
-  if [[ -z $GATEHOUSE_BIN && -x $REPO_DIR/build/proxy/gatehouse ]]; then GATEHOUSE_BIN=$REPO_DIR/build/proxy/gatehouse; fi
-  IDLE_HELPER_BIN=""
-  if [[ -n $GATEHOUSE_BIN ]]; then
-    local helper
-    helper="$(dirname "$(dirname "$GATEHOUSE_BIN")")/bench/bench_idle_connections"
-    [[ -x $helper ]] && IDLE_HELPER_BIN=$helper
-  fi
-  local targets=()
-  [[ -z $GATEHOUSE_BIN && $NGINX_ONLY == 0 ]] && targets+=(gatehouse)
-  [[ -z $IDLE_HELPER_BIN ]] && targets+=(bench_idle_connections)
-  if ((${#targets[@]} > 0)); then
-    log "building ${targets[*]} (Release) in $own_build"
-    cmake -S "$REPO_DIR" -B "$own_build" -DCMAKE_BUILD_TYPE=Release -DGATEHOUSE_BUILD_TESTS=OFF >"$own_build.log" 2>&1 ||
-      die "cmake configure failed; see $own_build.log"
-    cmake --build "$own_build" --target "${targets[@]}" -j "$(nproc)" >>"$own_build.log" 2>&1 ||
-      die "build failed; see $own_build.log"
-    [[ -z $GATEHOUSE_BIN && $NGINX_ONLY == 0 ]] && GATEHOUSE_BIN=$own_build/proxy/gatehouse
-    [[ -z $IDLE_HELPER_BIN ]] && IDLE_HELPER_BIN=$own_build/bench/bench_idle_connections
-  fi
-  GATEHOUSE_BUILD_TYPE=n/a
-  if [[ $NGINX_ONLY == 0 ]]; then
-    [[ -x $GATEHOUSE_BIN ]] || die "no Gatehouse binary at $GATEHOUSE_BIN"
-    GATEHOUSE_BUILD_TYPE=$(build_type_of "$GATEHOUSE_BIN")
-    case $GATEHOUSE_BUILD_TYPE in
-      Release | RelWithDebInfo) ;;
-      *) die "$GATEHOUSE_BIN is a '$GATEHOUSE_BUILD_TYPE' build; benchmark a Release build (scripts/build.sh Release)" ;;
-    esac
-  fi
-}
-
-# 10,000 idle connections need 10,000 descriptors in the helper and in each proxy worker.
-raise_file_limit() {
-  local needed=$((IDLE_CONNECTIONS + 1024)) hard
-  hard=$(ulimit -Hn)
-  if [[ $hard != unlimited ]] && ((hard < needed)); then
-    IDLE_CONNECTIONS=$((hard - 1024))
-    log "the hard open-file limit is $hard: opening $IDLE_CONNECTIONS idle connections instead"
-  fi
-  ulimit -n "$([[ $hard == unlimited ]] && echo "$needed" || echo "$hard")"
-}
-
 # ---- the run -----------------------------------------------------------------------------------------------------
-
-on_exit() {
-  local status=$?
-  stop_all_processes
-  if ((status != 0)); then log "stopped (exit $status); logs in ${RUN_DIR:-?}"; fi
-}
 
 main() {
   ensure_tools
   ensure_binaries
   raise_file_limit
 
-  local stamp
-  stamp=$(date '+%Y%m%d-%H%M%S')
-  RUN_DIR="$BENCH_DIR/results/$stamp"
-  mkdir -p "$RUN_DIR"
-  ln -sfn "$stamp" "$BENCH_DIR/results/latest"
+  new_run_dir ""
   trap on_exit EXIT
   trap 'exit 130' INT TERM
-
-  # wrk needs a CPU of its own to measure the proxies rather than itself: on a small machine it gets the last CPU
-  # and the servers share the others with it through the scheduler (the same for every target).
-  local cpus
-  cpus=$(nproc)
-  if [[ $PIN == 1 && $cpus -ge 2 ]]; then
-    WRK_CPUS=$((cpus - 1))
-    WRK_THREADS=1
-    PINNING="wrk pinned to CPU $WRK_CPUS with 1 thread (taskset); servers not pinned"
-  else
-    WRK_CPUS=""
-    WRK_THREADS=2
-    PINNING="nothing pinned; wrk with 2 threads"
-  fi
+  choose_pinning
   LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-  if [[ $NGINX_ONLY == 1 ]]; then ALL_TARGETS=(direct nginx nginx-limit); fi
+  if [[ $NGINX_ONLY == 1 ]]; then ALL_TARGETS=(direct nginx nginx-limit); fi  # before anything starts
   local gatehouse_targets=()
   [[ $NGINX_ONLY == 0 ]] && gatehouse_targets=(gh-pass gh-rl gh-sess-rl gh-mem)
 

@@ -65,7 +65,9 @@ wait_for_listener() {
       die "$name (pid $pid) exited during start-up; see $RUN_DIR/$name.log"
     fi
     owners=$(ss -Htlnp "sport = :$port" 2>/dev/null)
-    if [[ -n $owners ]]; then
+    # ss maps sockets to processes from a /proc scan made before it lists the sockets: a socket created in between
+    # shows without its owner, so that answer proves nothing either way and is asked again.
+    if [[ -n $owners && $owners == *users:* ]]; then
       local p
       for p in $(process_tree "$pid"); do
         [[ $owners == *"pid=$p,"* ]] && return 0

@@ -87,20 +87,31 @@ start_backends() {
     >/dev/null || die "cannot store the benchmark session in Redis"
 }
 
+# start_target NAME WORKERS: one proxy target of ALL_TARGETS ("direct" is the upstream itself: nothing to start).
+start_target() {
+  local name=$1 workers=$2
+  case $name in
+    direct) ;;
+    nginx) start_nginx nginx proxy.nginx.conf.in "$workers" UPSTREAM_PORT="$UPSTREAM_PORT" ;;
+    nginx-limit) start_nginx nginx-limit proxy_limit_req.nginx.conf.in "$workers" UPSTREAM_PORT="$UPSTREAM_PORT" ;;
+    gh-pass) start_gatehouse gh-pass gatehouse_passthrough.yaml "$workers" ;;
+    gh-rl) start_gatehouse gh-rl gatehouse_ratelimit_redis.yaml "$workers" ;;
+    gh-sess-rl)
+      start_gatehouse gh-sess-rl gatehouse_session_ratelimit_redis.yaml "$workers"
+      TARGET_HEADERS[gh-sess-rl]=$BENCH_SESSION_COOKIE
+      ;;
+    gh-mem)
+      start_gatehouse gh-mem gatehouse_session_ratelimit_memory.yaml "$workers"
+      TARGET_HEADERS[gh-mem]=$BENCH_SESSION_COOKIE
+      ;;
+    *) die "unknown target '$name' (known: ${!TARGET_TITLE[*]})" ;;
+  esac
+}
+
+# Starts every target of ALL_TARGETS with WORKERS workers and checks that each answers.
 start_proxies() {
-  local workers=$1
-  start_nginx nginx proxy.nginx.conf.in "$workers" UPSTREAM_PORT="$UPSTREAM_PORT"
-  start_nginx nginx-limit proxy_limit_req.nginx.conf.in "$workers" UPSTREAM_PORT="$UPSTREAM_PORT"
-  if [[ $NGINX_ONLY == 1 ]]; then
-    check_targets
-    return
-  fi
-  start_gatehouse gh-pass gatehouse_passthrough.yaml "$workers"
-  start_gatehouse gh-rl gatehouse_ratelimit_redis.yaml "$workers"
-  start_gatehouse gh-sess-rl gatehouse_session_ratelimit_redis.yaml "$workers"
-  TARGET_HEADERS[gh-sess-rl]=$BENCH_SESSION_COOKIE
-  start_gatehouse gh-mem gatehouse_session_ratelimit_memory.yaml "$workers"
-  TARGET_HEADERS[gh-mem]=$BENCH_SESSION_COOKIE
+  local workers=$1 name
+  for name in "${ALL_TARGETS[@]}"; do start_target "$name" "$workers"; done
   check_targets
 }
 

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Profiles one benchmark target under load: starts the upstream, Redis and that target exactly as bench/run.sh does,
+# drives it with wrk, samples it with `perf record -e cpu-clock` (a software event: it works where the hardware
+# counters are not exposed, as in most VMs) and prints where its CPU time goes, by symbol.
+#
+#   bench/profile.sh [--target gh-sess-rl] [--workers 1] [--seconds 10] [--connections 50]
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(dirname "$BENCH_DIR")
+# shellcheck source=lib/common.sh
+source "$BENCH_DIR/lib/common.sh"
+# shellcheck source=lib/measure.sh
+source "$BENCH_DIR/lib/measure.sh"
+# shellcheck source=lib/targets.sh
+source "$BENCH_DIR/lib/targets.sh"
+# shellcheck source=lib/setup.sh
+source "$BENCH_DIR/lib/setup.sh"
+
+TARGET=gh-sess-rl
+WORKERS=1
+PROFILE_SECONDS=10
+CONNECTIONS=50
+PIN=1
+NGINX_ONLY=0
+IDLE_CONNECTIONS=0
+UPSTREAM_WORKERS=1
+GATEHOUSE_BIN=${GATEHOUSE_BIN:-}
+
+while (($# > 0)); do
+  case $1 in
+    --target) TARGET=$2; shift ;;
+    --workers) WORKERS=$2; shift ;;
+    --seconds) PROFILE_SECONDS=$2; shift ;;
+    --connections) CONNECTIONS=$2; shift ;;
+    --gatehouse) GATEHOUSE_BIN=$2; shift ;;
+    -h | --help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+[[ -n ${TARGET_TITLE[$TARGET]:-} && $TARGET != direct ]] || die "--target must be one of: ${!TARGET_TITLE[*]} (not direct)"
+[[ $TARGET == gh-* ]] || NGINX_ONLY=1
+
+main() {
+  ensure_tools
+  command -v perf >/dev/null || die "perf is missing (Debian: apt-get install linux-perf)"
+  perf record -e cpu-clock -o /dev/null -- true >/dev/null 2>&1 ||
+    die "perf cannot sample here (perf_event_paranoid?); try valgrind --tool=callgrind on a short run instead"
+  ensure_binaries
+  raise_file_limit
+  new_run_dir "profile-$TARGET"
+  trap on_exit EXIT
+  trap 'exit 130' INT TERM
+  choose_pinning
+
+  ALL_TARGETS=("$TARGET")
+  start_backends 1
+  start_target "$TARGET" "$WORKERS"
+  check_targets
+
+  local pids headers=()
+  mapfile -t pids < <(target_pids "$TARGET")
+  [[ -n ${TARGET_HEADERS[$TARGET]:-} ]] && headers=("${TARGET_HEADERS[$TARGET]}")
+  run_wrk "$CONNECTIONS" "$WRK_THREADS" 2 "http://127.0.0.1:${TARGET_PORT[$TARGET]}/" "${headers[@]}" >/dev/null
+
+  log "profiling $TARGET (${pids[*]}) for ${PROFILE_SECONDS}s at c=$CONNECTIONS"
+  local pid_list
+  pid_list=$(IFS=,; echo "${pids[*]}")
+  perf record -e cpu-clock -F 1999 -p "$pid_list" -o "$RUN_DIR/perf.data" -- sleep "$((PROFILE_SECONDS + 1))" \
+    >"$RUN_DIR/perf-record.log" 2>&1 &
+  local perf_pid=$!
+  STARTED_PIDS+=("$perf_pid")
+  sleep 0.5
+  local line
+  line=$(run_wrk "$CONNECTIONS" "$WRK_THREADS" "$PROFILE_SECONDS" "http://127.0.0.1:${TARGET_PORT[$TARGET]}/" \
+    "${headers[@]}")
+  wait "$perf_pid" || die "perf record failed; see $RUN_DIR/perf-record.log"
+
+  {
+    echo "# $TARGET, $WORKERS worker(s), c=$CONNECTIONS, ${PROFILE_SECONDS}s: $line"
+    echo "## by shared object"
+    perf report -i "$RUN_DIR/perf.data" --stdio --no-children --sort dso --percent-limit 1 2>/dev/null | grep -v '^#' |
+      grep -v '^$'
+    echo "## by symbol (self time, >= 0.5%)"
+    perf report -i "$RUN_DIR/perf.data" --stdio --no-children --sort dso,symbol --percent-limit 0.5 2>/dev/null |
+      grep -v '^#' | grep -v '^$'
+  } >"$RUN_DIR/profile.txt"
+  head -n 60 "$RUN_DIR/profile.txt"
+  log "full profile: $RUN_DIR/profile.txt (perf report -i $RUN_DIR/perf.data)"
+}
+
+main
