@@ -1,7 +1,6 @@
 // Reconnect delays: exponential from `min` up to `max`, with "equal jitter" (a uniform draw from the upper
-// half of the current step) so that every worker of every Gatehouse instance does not knock on a restarted
-// Redis at the same instant, while the delay still never exceeds `max` (recovery after Redis returns stays
-// bounded).
+// half of the current step) so that the workers of every Gatehouse instance do not all knock on a restarted
+// Redis at the same instant, while a delay never exceeds `max`: recovery after Redis returns stays bounded.
 #pragma once
 
 #include <chrono>

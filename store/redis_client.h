@@ -5,8 +5,8 @@
 // Pipelining: commands issued during one turn of the event loop are written together in one write; replies
 // are matched to callers in order. Every command completes exactly once: with a reply, or with an error
 // status when its deadline (options.command_timeout) passes, the connection breaks, or the client is down
-// (fail fast, no queueing while disconnected). The client reconnects by itself with exponential backoff and
-// jitter.
+// (fail fast, no queueing while disconnected). The client reconnects by itself, with exponential backoff
+// and jitter.
 #pragma once
 
 #include <chrono>
@@ -57,8 +57,8 @@ struct RedisClientStats {
   std::uint64_t script_loads = 0;  // NOSCRIPT recoveries (SCRIPT LOAD + EVALSHA retry)
 };
 
-// A Lua script, sent as EVALSHA; on NOSCRIPT the client loads it (SCRIPT LOAD) and retries, invisibly to the
-// caller.
+// A Lua script, sent as EVALSHA; on NOSCRIPT the client loads it (SCRIPT LOAD) and retries, invisibly to
+// the caller.
 struct LuaScript {
   std::string source;
   std::string sha1;  // hex, computed from source
@@ -70,13 +70,12 @@ using RedisCallback = std::function<void(StoreStatus status, RedisReply reply)>;
 class RedisClient : public std::enable_shared_from_this<RedisClient> {
  public:
   // Throws std::runtime_error when the TLS files of a rediss:// url cannot be loaded. Not thread-safe: every
-  // call is made on io's thread. Call stop() when done: until then the pending operations keep the client
-  // alive.
+  // call is made on io's thread. Call stop() when done: pending operations keep the client alive until then.
   static std::shared_ptr<RedisClient> create(boost::asio::io_context& io, RedisClientOptions options);
   virtual ~RedisClient() = default;
 
-  virtual void
-  start() = 0;              // connect (AUTH, SELECT, CLIENT SETNAME) in the background; reconnects on failure
+  // Connects (AUTH, SELECT, CLIENT SETNAME) in the background; reconnects on failure.
+  virtual void start() = 0;
   virtual void stop() = 0;  // close; pending commands complete with Unavailable
   virtual bool connected() const = 0;
   virtual RedisClientStats stats() const = 0;
@@ -91,8 +90,8 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
                     std::span<const std::string_view> args, RedisCallback done) = 0;
 
   // Connects once with the given options and runs the handshake, blocking, on a private io_context: for
-  // startup checks (a wrong password must stop Gatehouse with a clear message). Returns the error text, or
-  // nullopt.
+  // startup checks (a wrong password must stop Gatehouse with a clear message). Returns the error text,
+  // or nullopt.
   static std::optional<std::string> probe(const RedisClientOptions& options,
                                           std::chrono::milliseconds timeout);
 };

@@ -41,8 +41,7 @@ RedisConnection::RedisConnection(asio::io_context& io, RedisClientOptions option
       connect_timer_(io),
       backoff_(options_.reconnect_min, options_.reconnect_max, std::random_device{}()) {}
 
-// ---- lifecycle
-// ---------------------------------------------------------------------------------------------------
+// ---- lifecycle --------------------------------------------------------------------------------------------
 
 void RedisConnection::start() {
   if (state_ != State::Idle) return;
@@ -111,8 +110,7 @@ void RedisConnection::startHandshake() {
       send({"AUTH", url.user, url.password}, Purpose::Auth);
     }
   }
-  std::string db = std::to_string(url.db);
-  if (url.db != 0) send({"SELECT", db}, Purpose::Select);
+  if (url.db != 0) send({"SELECT", std::to_string(url.db)}, Purpose::Select);
   if (!options_.client_name.empty()) send({"CLIENT", "SETNAME", options_.client_name}, Purpose::SetName);
   if (handshake_replies_left_ == 0) onReady();
 }
@@ -134,8 +132,7 @@ void RedisConnection::onHandshakeReply(Purpose step, const RedisReply& reply) {
                    StoreStatus::Unavailable);
           return;
         }
-        // The name only labels the connection in CLIENT LIST; an ACL user without +client may still do its
-        // job.
+        // The name only labels the connection in CLIENT LIST; a user without +client can still do the work.
         spdlog::warn("redis {}: CLIENT SETNAME refused ({}); continuing without a name", endpoint_,
                      reply.str);
         break;
@@ -203,8 +200,7 @@ void RedisConnection::reportFirstAttempt(std::optional<std::string> error) {
   observer(std::move(error));
 }
 
-// ---- commands
-// ----------------------------------------------------------------------------------------------------
+// ---- commands ---------------------------------------------------------------------------------------------
 
 bool RedisConnection::admit(RedisCallback& done) {
   if (state_ == State::Connected && pending_.size() < options_.max_pending) return true;
@@ -310,8 +306,7 @@ void RedisConnection::onRead(const std::shared_ptr<Link>& link, const error_code
       return;
     }
     dispatch(std::move(reply));
-    // A callback may have called stop(), or a handshake error dropped the link: the rest of the buffer is
-    // moot.
+    // A callback may have called stop(), or a handshake error dropped the link: the rest is moot.
     if (link != link_) return;
   }
   readMore(link);
@@ -332,8 +327,7 @@ void RedisConnection::dispatch(RedisReply reply) {
       onHandshakeReply(entry.purpose, reply);
       return;
     case Purpose::ScriptLoad:
-      // A failed load surfaces through the EVALSHA retry right behind it, which then gets NOSCRIPT (or the
-      // error).
+      // A failed load surfaces through the EVALSHA retry right behind it, which then gets NOSCRIPT.
       if (reply.isError()) spdlog::warn("redis {}: SCRIPT LOAD failed: {}", endpoint_, reply.str);
       return;
     case Purpose::User:
@@ -359,8 +353,7 @@ void RedisConnection::retryAfterNoScript(Pending entry) {
   enqueue(retry.bytes(), Pending{std::move(entry.done), entry.deadline, Purpose::User, nullptr, {}});
 }
 
-// ---- deadlines
-// ---------------------------------------------------------------------------------------------------
+// ---- deadlines --------------------------------------------------------------------------------------------
 
 void RedisConnection::armCommandTimer(Clock::time_point at) {
   // Deadlines arrive in increasing order except for NOSCRIPT retries, which keep their original deadline:
@@ -398,8 +391,7 @@ void RedisConnection::onCommandTimer() {
   stats_.timeouts += expired.size();
   const auto stalled_at = pending_.front().deadline + options_.stall_reset;
   if (stalled_at <= now) {
-    // Completing the expired callbacks first keeps their status Timeout; dropLink completes the rest the same
-    // way.
+    // The server is taken for hung: the expired callers get Timeout, and so do the rest, through dropLink.
     for (auto& done : expired) post(std::move(done), StoreStatus::Timeout);
     dropLink("no reply for " + std::to_string(options_.stall_reset.count()) +
                  "ms past the deadline (server hung?)",

@@ -39,8 +39,7 @@ class RedisConnection final : public RedisClient {
   // The outcome of the first connection attempt: nullopt when the handshake succeeded, else the error text.
   using AttemptObserver = std::function<void(std::optional<std::string> error)>;
 
-  // tls_context is required for rediss:// urls. With reconnect = false a failed or lost connection stays down
-  // (probe()).
+  // tls_context is required for rediss:// urls. reconnect = false (probe()): a failed connection stays down.
   RedisConnection(boost::asio::io_context& io, RedisClientOptions options,
                   std::shared_ptr<boost::asio::ssl::context> tls_context, bool reconnect);
 
@@ -135,8 +134,7 @@ class RedisConnection final : public RedisClient {
   bool flush_posted_ = false;
   CommandFormatter formatter_;
   std::vector<std::string_view> eval_argv_;  // reused by eval()
-  // Scripts seen by eval(), by SHA1: a NOSCRIPT retry needs the source after the caller's LuaScript may be
-  // gone.
+  // Scripts seen by eval(), by SHA1: a NOSCRIPT retry needs the source when the caller's copy may be gone.
   std::unordered_map<std::string, LuaScript> scripts_;
 
   boost::asio::steady_timer command_timer_;

@@ -47,8 +47,7 @@ FormattedCommand CommandFormatter::format(std::span<const std::string_view> argv
   pointers_.clear();
   lengths_.clear();
   for (std::string_view arg : argv) {
-    // An empty view may carry a null pointer; hiredis would memcpy zero bytes from it, which is still
-    // undefined.
+    // An empty view may carry a null pointer; even a zero-byte memcpy from it is undefined behaviour.
     pointers_.push_back(arg.data() != nullptr ? arg.data() : "");
     lengths_.push_back(arg.size());
   }

@@ -80,8 +80,7 @@ void RedisStream::onTcpConnected(const error_code& error, ConnectHandler done) {
   error_code not_literal;
   asio::ip::make_address(url_.host, not_literal);
   if (not_literal) {
-    // SNI carries names only, never IP literals (RFC 6066). SSL_set_tlsext_host_name is a macro with a C
-    // cast.
+    // SNI carries names only, never IP literals (RFC 6066). SSL_ctrl: the usual macro has a C-style cast.
     SSL_ctrl(tls->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
              const_cast<char*>(url_.host.c_str()));
   }

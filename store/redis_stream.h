@@ -1,6 +1,5 @@
-// The byte stream under one Redis connection: TCP, a unix socket, or TLS over TCP (rediss://). It hides which
-// one so that the client reads and writes the same way over all three. Not thread-safe: used on one
-// io_context.
+// The byte stream under one Redis connection: TCP, a unix socket, or TLS over TCP (rediss://), hidden behind
+// one interface so that the client reads and writes the same way over all three. Used on one io_context.
 #pragma once
 
 #include <functional>

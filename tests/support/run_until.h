@@ -1,5 +1,5 @@
-// Drives an io_context from a test until a condition holds, bounded in time: tests never hang on a lost
-// callback.
+// Drives an io_context from a test until a condition holds, bounded in time: a lost callback fails a test
+// instead of hanging it.
 #pragma once
 
 #include <chrono>
