@@ -17,6 +17,13 @@ double millis(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 
+// Lines go through spdlog's background thread; a full queue overwrites the oldest line instead of blocking
+// the event loop that logs.
+std::shared_ptr<spdlog::logger> makeAsyncLogger(const std::string& name, spdlog::sink_ptr sink) {
+  return std::make_shared<spdlog::async_logger>(name, std::move(sink), spdlog::thread_pool(),
+                                                spdlog::async_overflow_policy::overrun_oldest);
+}
+
 std::string jsonString(std::string_view text) {
   return boost::json::serialize(boost::json::string(text));
 }
@@ -25,7 +32,7 @@ std::string jsonString(std::string_view text) {
 
 void setupLogging(const config::LogConfig& log) {
   if (!spdlog::thread_pool()) spdlog::init_thread_pool(kQueueSize, 1);
-  auto logger = spdlog::stderr_color_mt<spdlog::async_factory_nonblock>("gatehouse");
+  auto logger = makeAsyncLogger("gatehouse", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ [%t] %v");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(log.level));
@@ -35,12 +42,9 @@ void setupLogging(const config::LogConfig& log) {
 AccessLog::AccessLog(config::LogConfig::Access format) : format_(format) {
   if (format_ == config::LogConfig::Access::Off) return;
   if (!spdlog::thread_pool()) spdlog::init_thread_pool(kQueueSize, 1);
-  logger_ = spdlog::get("access");
-  if (!logger_) {
-    logger_ = spdlog::stdout_logger_mt<spdlog::async_factory_nonblock>("access");
-    logger_->set_pattern("%v");
-    logger_->set_level(spdlog::level::info);
-  }
+  logger_ = makeAsyncLogger("access", std::make_shared<spdlog::sinks::stdout_sink_mt>());
+  logger_->set_pattern("%v");
+  logger_->set_level(spdlog::level::info);
 }
 
 std::string AccessLog::formatJson(const AccessRecord& r) {

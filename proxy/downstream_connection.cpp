@@ -77,7 +77,7 @@ bool isPeerGone(const boost::system::error_code& ec) {
 }  // namespace
 
 DownstreamConnection::DownstreamConnection(asio::ip::tcp::socket socket, Worker& worker)
-    : worker_(worker), stream_(std::move(socket)) {
+    : worker_(worker), stream_(std::move(socket)), head_timer_(stream_.get_executor()) {
   boost::system::error_code ec;
   const auto endpoint = stream_.socket().remote_endpoint(ec);
   if (!ec) {
@@ -149,11 +149,7 @@ void DownstreamConnection::doReadHead() {
   if (draining_ && idle_) return close();
   // Idle keep-alive connections get idle_timeout; once a request has begun, its whole head must arrive within
   // header_timeout of its first byte (a slowloris client trickling bytes does not reset the clock).
-  if (idle_) {
-    stream_.expires_after(limits.idle_timeout);
-  } else {
-    stream_.expires_at(request_start_ + limits.header_timeout);
-  }
+  armHeadTimer(idle_ ? Clock::now() + limits.idle_timeout : request_start_ + limits.header_timeout);
   const auto room =
       std::max<std::size_t>(512, limits.header_bytes - std::min(limits.header_bytes, buffer_.size()));
   stream_.async_read_some(
@@ -161,8 +157,24 @@ void DownstreamConnection::doReadHead() {
       [self = shared_from_this()](ErrorCode ec, std::size_t bytes) { self->onReadHead(ec, bytes); });
 }
 
+void DownstreamConnection::armHeadTimer(Clock::time_point deadline) {
+  stream_.expires_never();
+  reading_head_ = true;
+  head_timed_out_ = false;
+  head_timer_.expires_at(deadline);
+  head_timer_.async_wait([weak = weak_from_this()](ErrorCode ec) {
+    auto self = weak.lock();
+    if (ec || !self || !self->reading_head_) return;
+    self->head_timed_out_ = true;
+    ErrorCode ignored;
+    self->stream_.socket().cancel(ignored);
+  });
+}
+
 void DownstreamConnection::onReadHead(ErrorCode ec, std::size_t bytes) {
-  if (ec == beast::error::timeout) {
+  reading_head_ = false;
+  head_timer_.cancel();
+  if (head_timed_out_) {
     if (idle_) return close();  // an idle keep-alive connection simply ends
     return sendError(bhttp::status::request_timeout, "request header timeout", true);
   }
@@ -706,6 +718,8 @@ void DownstreamConnection::closeUpstream() {
 void DownstreamConnection::close() {
   if (closed_) return;
   closed_ = true;
+  reading_head_ = false;
+  head_timer_.cancel();
   chain_.cancel();
   self_hold_.reset();
   closeUpstream();

@@ -15,6 +15,7 @@
 #include <string>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -55,6 +56,7 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   // Request head.
   void doReadHead();
   void onReadHead(ErrorCode ec, std::size_t bytes);
+  void armHeadTimer(Clock::time_point deadline);
   void processHead(std::size_t head_bytes);
   void prepareUpstreamRequest();
 
@@ -106,6 +108,11 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   std::size_t scanned_ = 0;  // head bytes already searched for the end of the head
   Clock::time_point request_start_{};
   bool idle_ = true;  // waiting for the first byte of a request
+  // The head is read under a timer of our own, not the stream's: a stream timeout closes the socket, and a
+  // client whose head is late must still be told 408.
+  boost::asio::steady_timer head_timer_;
+  bool reading_head_ = false;
+  bool head_timed_out_ = false;
   bool draining_ = false;
   bool closed_ = false;
 

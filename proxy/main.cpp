@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "proxy/access_log.h"
+#include "proxy/config/error_report.h"
 #include "proxy/config/loader.h"
 #include "proxy/runtime.h"
 #include "proxy/server.h"
@@ -61,7 +62,7 @@ int main(int argc, char** argv) {
 
   const auto loaded = gatehouse::config::loadConfigFile(config_path);
   if (!loaded.errors.empty()) {
-    for (const auto& error : loaded.errors) std::cerr << error.toString() << "\n";
+    std::cerr << gatehouse::config::formatErrors(loaded);
     std::cerr << "gatehouse: " << loaded.errors.size() << " error(s) in " << config_path
               << "; configuration not loaded\n";
     return 1;

@@ -48,7 +48,7 @@ INSTANTIATE_TEST_SUITE_P(
         Vector{"TabBeforeColon", kHead + "Transfer-Encoding\t: chunked\r\n\r\n0\r\n\r\n"},
         Vector{"BareLf", "POST / HTTP/1.1\nHost: x\nContent-Length: 0\n\n"},
         Vector{"Http10WithTe", "POST / HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"}),
-    [](const ::testing::TestParamInfo<Vector>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<Vector>& param_info) { return std::string(param_info.param.name); });
 
 }  // namespace
 }  // namespace gatehouse::testing

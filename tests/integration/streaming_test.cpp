@@ -4,7 +4,9 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include "tests/integration/harness.h"
@@ -72,7 +74,8 @@ TEST(Streaming, WebSocketEchoThroughTheProxy) {
   beast::websocket::stream<tcp::socket> ws(io);
   ws.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), proxy.port()));
   ws.handshake("localhost", "/ws");
-  for (const std::string message : {"hello", "second message", std::string(100000, 'z')}) {
+  for (const std::string& message :
+       std::vector<std::string>{"hello", "second message", std::string(100000, 'z')}) {
     ws.write(asio::buffer(message));
     beast::flat_buffer echoed;
     ws.read(echoed);
