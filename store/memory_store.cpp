@@ -5,6 +5,7 @@
 #include <list>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -144,7 +145,7 @@ template <typename State, typename Evaluate, typename TimeToLive>
 RateLimitResult evaluateInShard(Shard& shard, const std::vector<std::string>& keys,
                                 const RateLimitCheck& check, std::int64_t now_ms, Evaluate evaluate,
                                 TimeToLive time_to_live) {
-  std::vector<State> fresh(keys.size());
+  std::vector<std::optional<State>> fresh(keys.size());  // only for missing keys: a RequestLog allocates
   std::vector<State*> states(keys.size());
   std::vector<Shard::Entry*> entries(keys.size(), nullptr);
   std::vector<bool> first_use(keys.size(), true);
@@ -159,7 +160,7 @@ RateLimitResult evaluateInShard(Shard& shard, const std::vector<std::string>& ke
     }
     entries[i] = shard.find(keys[i], now_ms);
     if (entries[i] == nullptr) {
-      states[i] = &fresh[i];
+      states[i] = &fresh[i].emplace();
       continue;
     }
     states[i] = std::get_if<State>(&entries[i]->value);
@@ -176,7 +177,7 @@ RateLimitResult evaluateInShard(Shard& shard, const std::vector<std::string>& ke
 
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (!first_use[i]) continue;
-    Shard::Entry& entry = entries[i] != nullptr ? *entries[i] : shard.insert(keys[i], std::move(fresh[i]));
+    Shard::Entry& entry = entries[i] != nullptr ? *entries[i] : shard.insert(keys[i], std::move(*fresh[i]));
     const Millis ttl = time_to_live(std::get<State>(entry.value), now_ms, check.limits[i].window.count());
     shard.setExpiry(entry, now_ms + ttl.count());
   }
