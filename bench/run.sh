@@ -95,7 +95,10 @@ main() {
   choose_pinning
   LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-  if [[ $NGINX_ONLY == 1 ]]; then ALL_TARGETS=(direct nginx nginx-limit); fi  # before anything starts
+  if [[ $NGINX_ONLY == 1 ]]; then  # before anything starts
+    ALL_TARGETS=(direct nginx nginx-limit)
+    THROUGHPUT_TARGETS=("${ALL_TARGETS[@]}")
+  fi
   local gatehouse_targets=()
   [[ $NGINX_ONLY == 0 ]] && gatehouse_targets=(gh-pass gh-rl gh-sess-rl gh-mem)
 
@@ -107,15 +110,15 @@ main() {
   for workers in $WORKERS_LIST; do
     start_proxies "$workers"
     warm_up "${ALL_TARGETS[@]}"
-    interleaved_rounds c50 "$workers" 50 / "${ALL_TARGETS[@]}"
-    [[ $MODE == full ]] && interleaved_rounds c200 "$workers" 200 / "${ALL_TARGETS[@]}"
+    interleaved_rounds c50 "$workers" 50 / "${THROUGHPUT_TARGETS[@]}"
+    [[ $MODE == full ]] && interleaved_rounds c200 "$workers" 200 / "${THROUGHPUT_TARGETS[@]}"
     if ((first)); then
       # One connection lands on one worker, so c=1 latency and the per-request Redis traffic are measured once.
       interleaved_rounds c1 "$workers" 1 / "${ALL_TARGETS[@]}"
       local storm_targets=(nginx-limit)
       [[ $NGINX_ONLY == 0 ]] && storm_targets+=(gh-rl gh-mem)
       interleaved_rounds storm-c50 "$workers" 50 /storm "${storm_targets[@]}"
-      [[ $NGINX_ONLY == 0 ]] && redis_probe "$workers" gh-rl gh-sess-rl
+      [[ $NGINX_ONLY == 0 ]] && redis_probe "$workers" gh-rl gh-sess-rl gh-sess-user
       idle_connections "$workers" nginx "${gatehouse_targets[@]:0:1}"
       large_body "$workers" direct nginx "${gatehouse_targets[@]:0:1}"
       first=0

@@ -90,8 +90,11 @@ write_targets() {
             p[1], p[2], s, (s >= 0.7 ? "met" : "missed")
         }
         if (p[1] == "c1" && reads[g, "gh-sess-rl"] != "")
-          printf "- c1, %s worker(s): session + rate limit: %.2f Redis read events per request at c=1 (one round trip = 1.00): **%s**\n",
+          printf "- c1, %s worker(s): session + rate limit by IP: %.2f Redis round trips per request (target 1): **%s**\n",
             p[2], reads[g, "gh-sess-rl"], (reads[g, "gh-sess-rl"] <= 1.05 ? "met" : "missed")
+        if (p[1] == "c1" && reads[g, "gh-sess-user"] != "")
+          printf "- c1, %s worker(s): session + rate limit by session.user: %.2f Redis round trips per request (target 1): **%s**\n",
+            p[2], reads[g, "gh-sess-user"], (reads[g, "gh-sess-user"] <= 1.05 ? "met" : "missed")
       }
       if (idle != "")
         printf "- idle keep-alive connection: %.2f KiB of RSS each through Gatehouse (target ≤ 8 KiB): **%s**\n",

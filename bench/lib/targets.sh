@@ -9,8 +9,11 @@ declare -A TARGET_PORT=()     # name → port
 declare -A TARGET_PID=()      # name → main PID ("" for the direct upstream: no proxy in between)
 declare -A TARGET_HEADERS=()  # name → extra request header (one), e.g. the session cookie
 
-# The order of the comparison: each round sends the same scenario to every target in this order.
-ALL_TARGETS=(direct nginx nginx-limit gh-pass gh-rl gh-sess-rl gh-mem)
+# The order of the comparison: each round sends the same scenario to every target in this order. All are started;
+# the throughput scenarios leave out gh-sess-user, which differs from gh-sess-rl only in its Redis round trips
+# (measured at c=1 and by the Redis probe).
+ALL_TARGETS=(direct nginx nginx-limit gh-pass gh-rl gh-sess-rl gh-mem gh-sess-user)
+THROUGHPUT_TARGETS=(direct nginx nginx-limit gh-pass gh-rl gh-sess-rl gh-mem)
 
 declare -A TARGET_TITLE=(
   [direct]="direct upstream (no proxy)"
@@ -20,6 +23,7 @@ declare -A TARGET_TITLE=(
   [gh-rl]="Gatehouse rate limit (Redis)"
   [gh-sess-rl]="Gatehouse session + rate limit (Redis)"
   [gh-mem]="Gatehouse session + rate limit (memory)"
+  [gh-sess-user]="Gatehouse session + per-user rate limit (Redis)"
 )
 
 BENCH_SESSION_ID=bench-session-0123456789abcdef
@@ -103,6 +107,10 @@ start_target() {
     gh-mem)
       start_gatehouse gh-mem gatehouse_session_ratelimit_memory.yaml "$workers"
       TARGET_HEADERS[gh-mem]=$BENCH_SESSION_COOKIE
+      ;;
+    gh-sess-user)
+      start_gatehouse gh-sess-user gatehouse_session_userlimit_redis.yaml "$workers"
+      TARGET_HEADERS[gh-sess-user]=$BENCH_SESSION_COOKIE
       ;;
     *) die "unknown target '$name' (known: ${!TARGET_TITLE[*]})" ;;
   esac
