@@ -11,6 +11,9 @@ struct Vector {
   std::string bytes;
 };
 
+// Names the vector in test output instead of dumping its bytes.
+void PrintTo(const Vector& vector, std::ostream* out) { *out << vector.name; }
+
 class Smuggling : public ::testing::TestWithParam<Vector> {};
 
 TEST_P(Smuggling, IsRejectedAndNeverReachesTheUpstream) {
