@@ -16,12 +16,18 @@ tcp_port_open() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# Prints a loopback TCP port nothing listens on. Another process may still take it before the caller binds it, so
-# callers that start a server on it must check that the server came up (and may retry).
+# Prints a loopback TCP port nothing listens on, below the kernel's ephemeral range: a port in that range may be the
+# local end of some outgoing connection, which no connect() test reveals but which makes bind() fail. Another process
+# may still take the port before the caller binds it, so callers check that their server came up (and may retry).
 pick_free_port() {
-  local attempt port
+  local low=32768 high attempt port
+  if [[ -r /proc/sys/net/ipv4/ip_local_port_range ]]; then
+    read -r low high </proc/sys/net/ipv4/ip_local_port_range
+    : "$high"
+  fi
+  ((low > 11000)) || low=32768 # an unusual range: fall back to Linux's default low bound
   for attempt in $(seq 1 50); do
-    port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    port=$((10000 + (RANDOM * 32768 + RANDOM) % (low - 10000)))
     if ! tcp_port_open "$port"; then
       echo "$port"
       return 0
@@ -32,12 +38,16 @@ pick_free_port() {
 }
 
 # wait_until SECONDS COMMAND...: runs COMMAND every 0.1s until it succeeds or SECONDS pass. Returns 1 on timeout.
+# COMMAND returning 2 means "it will never succeed" (the process died): give up at once.
 wait_until() {
   local seconds=$1
   shift
-  local tries=$((seconds * 10)) i
+  local tries=$((seconds * 10)) i rc
   for ((i = 0; i < tries; i++)); do
-    if "$@"; then return 0; fi
+    rc=0
+    "$@" || rc=$?
+    if [[ $rc -eq 0 ]]; then return 0; fi
+    if [[ $rc -eq 2 ]]; then return 1; fi
     sleep 0.1
   done
   return 1
