@@ -49,6 +49,10 @@ if [[ ${CI:-} == true ]]; then
 fi
 if command -v ccache >/dev/null 2>&1; then
   cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  # CI builds a fresh clone in a new folder each time: hash paths relative to the checkout (and not the build's
+  # working directory), so that one clone's objects serve the next. Debug info then names the first clone's paths.
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$GATEHOUSE_ROOT}
+  export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 fi
 
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
