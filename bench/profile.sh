@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Profiles one benchmark target under load: starts the upstream, Redis and that target exactly as bench/run.sh does,
 # drives it with wrk, samples it with `perf record -e cpu-clock` (a software event: it works where the hardware
-# counters are not exposed, as in most VMs) and prints where its CPU time goes, by symbol.
+# counters are not exposed, as in most VMs) and prints where its CPU time goes, by symbol; then counts the system
+# calls one request costs (strace -c).
 #
 #   bench/profile.sh [--target gh-sess-rl] [--workers 1] [--seconds 10] [--connections 50]
 set -euo pipefail
@@ -88,6 +89,34 @@ main() {
   } >"$RUN_DIR/profile.txt"
   head -n 60 "$RUN_DIR/profile.txt"
   log "full profile: $RUN_DIR/profile.txt (perf report -i $RUN_DIR/perf.data)"
+  count_syscalls "${pids[@]}"
+}
+
+# System calls per request under the same load (strace -c on the target's processes, 3 s of wrk): how many reads,
+# writes and epoll waits one request costs, which the CPU profile shows only as kernel time. strace slows the
+# target down; the counts per request are what matters, not the rate.
+count_syscalls() {
+  if ! command -v strace >/dev/null; then
+    log "strace is missing: no system-call count (Debian: apt-get install strace)"
+    return 0
+  fi
+  local pid attach=() headers=()
+  for pid in "$@"; do attach+=(-p "$pid"); done
+  [[ -n ${TARGET_HEADERS[$TARGET]:-} ]] && headers=("${TARGET_HEADERS[$TARGET]}")
+  strace -c -f "${attach[@]}" -o "$RUN_DIR/syscalls.txt" 2>"$RUN_DIR/strace.log" &
+  local strace_pid=$!
+  STARTED_PIDS+=("$strace_pid")
+  sleep 1
+  local line
+  line=$(run_wrk "$CONNECTIONS" "$WRK_THREADS" 3 "http://127.0.0.1:${TARGET_PORT[$TARGET]}/" "${headers[@]}")
+  kill -INT "$strace_pid"
+  wait "$strace_pid" || true
+  local requests
+  requests=$(wrk_field "$line" requests)
+  echo "## system calls per request ($requests requests under strace, c=$CONNECTIONS)"
+  # strace -c rows: % time, seconds, usecs/call, calls, [errors], syscall.
+  awk -v n="$requests" '$1 ~ /^[0-9.]+$/ && NF >= 5 { printf "%10.3f  %s\n", $4 / n, $NF }' "$RUN_DIR/syscalls.txt" |
+    sort -rn | head -n 12 | tee -a "$RUN_DIR/profile.txt"
 }
 
 main
