@@ -10,17 +10,17 @@ set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(dirname "$BENCH_DIR")
-# shellcheck source=lib/common.sh
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$BENCH_DIR/lib/common.sh"
-# shellcheck source=lib/measure.sh
+# shellcheck source-path=SCRIPTDIR source=lib/measure.sh
 source "$BENCH_DIR/lib/measure.sh"
-# shellcheck source=lib/targets.sh
+# shellcheck source-path=SCRIPTDIR source=lib/targets.sh
 source "$BENCH_DIR/lib/targets.sh"
-# shellcheck source=lib/scenarios.sh
+# shellcheck source-path=SCRIPTDIR source=lib/scenarios.sh
 source "$BENCH_DIR/lib/scenarios.sh"
-# shellcheck source=lib/report.sh
+# shellcheck source-path=SCRIPTDIR source=lib/report.sh
 source "$BENCH_DIR/lib/report.sh"
-# shellcheck source=lib/setup.sh
+# shellcheck source-path=SCRIPTDIR source=lib/setup.sh
 source "$BENCH_DIR/lib/setup.sh"
 
 usage() {

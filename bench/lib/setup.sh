@@ -3,19 +3,19 @@
 # file descriptors, a results directory, the CPU pinning of wrk, and the clean-up on exit. Sourced by bench/run.sh
 # and bench/profile.sh.
 
+# scripts/install-deps.sh --bench installs whatever is missing (wrk, nginx-light, redis, curl...) and is a quick,
+# silent no-op when nothing is; without it (bench/ copied elsewhere) the tools must already be there.
 ensure_tools() {
+  if [[ -x $REPO_DIR/scripts/install-deps.sh ]]; then
+    "$REPO_DIR/scripts/install-deps.sh" --bench >&2 || die "scripts/install-deps.sh --bench failed"
+  fi
   local missing=() tool
   for tool in wrk nginx redis-server redis-cli curl ss taskset awk pgrep; do
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
-  ((${#missing[@]} == 0)) && return 0
-  if [[ -x $REPO_DIR/scripts/install-deps.sh ]]; then
-    log "missing: ${missing[*]}; running scripts/install-deps.sh --bench"
-    "$REPO_DIR/scripts/install-deps.sh" --bench || die "scripts/install-deps.sh --bench failed"
-  else
+  if ((${#missing[@]} > 0)); then
     die "missing tools: ${missing[*]} (Debian: apt-get install wrk nginx-light redis-server curl iproute2 util-linux procps)"
   fi
-  for tool in "${missing[@]}"; do command -v "$tool" >/dev/null || die "$tool is still missing"; done
 }
 
 # The build type recorded next to a binary (CMakeCache.txt of its build tree), "unknown" when there is none.
