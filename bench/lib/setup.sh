@@ -63,6 +63,16 @@ ensure_binaries() {
       Release | RelWithDebInfo) ;;
       *) die "$GATEHOUSE_BIN is a '$GATEHOUSE_BUILD_TYPE' build; benchmark a Release build (scripts/build.sh Release)" ;;
     esac
+    # A binary older than the sources measures code that is no longer there: said in the summary, not refused
+    # (rebuilding someone else's build tree is not this script's call).
+    local newer
+    newer=$(find "$REPO_DIR/proxy" "$REPO_DIR/store" "$REPO_DIR/filters" \( -name '*.cpp' -o -name '*.h' \) \
+      -newer "$GATEHOUSE_BIN" 2>/dev/null | wc -l)
+    GATEHOUSE_STALE=""
+    if ((newer > 0)); then
+      GATEHOUSE_STALE="$newer source file(s) are newer than this binary"
+      log "warning: $GATEHOUSE_BIN is older than $newer source file(s); rebuild it for current numbers"
+    fi
   fi
 }
 
