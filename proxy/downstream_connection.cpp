@@ -110,8 +110,7 @@ void DownstreamConnection::drain() {
   }
 }
 
-// ---- request head
-// --------------------------------------------------------------------------------------------
+// ---- request head ----
 
 void DownstreamConnection::doReadHead() {
   const auto& limits = worker_.runtime().config->limits;
@@ -150,10 +149,11 @@ void DownstreamConnection::doReadHead() {
   // Idle keep-alive connections get idle_timeout; once a request has begun, its whole head must arrive within
   // header_timeout of its first byte (a slowloris client trickling bytes does not reset the clock).
   armHeadTimer(idle_ ? Clock::now() + limits.idle_timeout : request_start_ + limits.header_timeout);
-  const auto room =
-      std::max<std::size_t>(512, limits.header_bytes - std::min(limits.header_bytes, buffer_.size()));
+  // Small reads while the head is small: an idle keep-alive connection then holds a small buffer (most heads
+  // are a few hundred bytes); a larger head grows it.
+  const auto step = buffer_.size() < 512 ? std::size_t{1024} : std::size_t{4096};
   stream_.async_read_some(
-      buffer_.prepare(std::min<std::size_t>(room, 4096)),
+      buffer_.prepare(step),
       [self = shared_from_this()](ErrorCode ec, std::size_t bytes) { self->onReadHead(ec, bytes); });
 }
 
@@ -278,8 +278,7 @@ void DownstreamConnection::prepareUpstreamRequest() {
   if (!request_->is_done() && !request_->content_length()) request.chunked(true);
 }
 
-// ---- filters
-// ---------------------------------------------------------------------------------------------------
+// ---- filters ----
 
 void DownstreamConnection::onChainContinue() {
   auto hold = std::move(self_hold_);
@@ -294,8 +293,7 @@ void DownstreamConnection::onChainReply(filters::LocalReply reply) {
   sendLocalReply(std::move(reply), !request_->is_done());
 }
 
-// ---- upstream exchange
-// -------------------------------------------------------------------------------------------
+// ---- upstream exchange ----
 
 void DownstreamConnection::doAcquireUpstream(bool fresh) {
   auto handler = [self = shared_from_this()](ErrorCode ec, UpstreamConnectionPtr connection) {
@@ -317,9 +315,11 @@ void DownstreamConnection::onAcquireUpstream(ErrorCode ec, UpstreamConnectionPtr
   }
   upstream_ = std::move(connection);
   upstream_start_ = Clock::now();
-  request_serializer_.emplace(request_->get());
+  const auto& request = request_->get();
+  to_upstream_.startRequest(request.base());
+  to_upstream_.setChunked(request.chunked());
   if (expect_continue_ && !request_->is_done()) return doWriteContinue();
-  doWriteRequestHeader();
+  doSendRequest();
 }
 
 void DownstreamConnection::doWriteContinue() {
@@ -330,29 +330,12 @@ void DownstreamConnection::doWriteContinue() {
   asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
                     [self = shared_from_this()](ErrorCode ec, std::size_t) {
                       if (ec) return self->close();
-                      self->doWriteRequestHeader();
+                      self->doSendRequest();
                     });
 }
 
-void DownstreamConnection::doWriteRequestHeader() {
-  upstream_->stream.expires_after(worker_.runtime().config->upstream.response_timeout);
-  bhttp::async_write_header(
-      upstream_->stream, *request_serializer_,
-      [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onWriteRequestHeader(ec); });
-}
-
-void DownstreamConnection::onWriteRequestHeader(ErrorCode ec) {
-  if (closed_) return;
-  if (ec) {
-    if (retryOnFreshConnection(ec)) return;
-    return upstreamFailed(ec, false);
-  }
-  request_head_sent_ = true;
-  if (request_->is_done()) {
-    // No body: the serializer still has to finish (a chunked request would need its last chunk, but a request
-    // that is done here had no body at all, so there is nothing more to write).
-    return doReadResponseHeader();
-  }
+void DownstreamConnection::doSendRequest() {
+  if (request_->is_done()) return doWriteRequest({}, true);
   doReadRequestBody();
 }
 
@@ -378,39 +361,31 @@ void DownstreamConnection::onReadRequestBody(ErrorCode ec) {
     }
     return close();
   }
-  auto& body = request_->get().body();
-  const auto got = request_chunk_.size() - body.size;
+  const auto got = request_chunk_.size() - request_->get().body().size;
   request_body_bytes_ += got;
   if (request_body_bytes_ > body_limit_) {
     closeUpstream();
     return sendError(bhttp::status::payload_too_large, "request body too large", true);
   }
-  body.data = request_chunk_.data();
-  body.size = got;
-  body.more = !request_->is_done();
-  doWriteRequestBody();
+  doWriteRequest(std::string_view(request_chunk_.data(), got), request_->is_done());
 }
 
-void DownstreamConnection::doWriteRequestBody() {
+void DownstreamConnection::doWriteRequest(std::string_view data, bool last) {
   upstream_->stream.expires_after(worker_.runtime().config->upstream.response_timeout);
-  bhttp::async_write(
-      upstream_->stream, *request_serializer_,
-      [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onWriteRequestBody(ec); });
+  asio::async_write(
+      upstream_->stream, to_upstream_.next(data, last),
+      [self = shared_from_this(), last](ErrorCode ec, std::size_t) { self->onWriteRequest(ec, last); });
 }
 
-void DownstreamConnection::onWriteRequestBody(ErrorCode ec) {
+void DownstreamConnection::onWriteRequest(ErrorCode ec, bool last) {
   if (closed_) return;
-  if (ec == bhttp::error::need_buffer) ec = {};
-  if (ec) return upstreamFailed(ec, false);
-  if (request_serializer_->is_done()) return doReadResponseHeader();
-  if (request_->is_done()) {
-    // The last bytes are written; one more write with no data finishes the framing (the final chunk).
-    auto& body = request_->get().body();
-    body.data = nullptr;
-    body.size = 0;
-    body.more = false;
-    return doWriteRequestBody();
+  if (ec) {
+    if (retryOnFreshConnection(ec)) return;
+    return upstreamFailed(ec, false);
   }
+  to_upstream_.sent();
+  request_head_sent_ = true;
+  if (last) return doReadResponseHeader();
   doReadRequestBody();
 }
 
@@ -473,31 +448,10 @@ void DownstreamConnection::onReadResponseHeader(ErrorCode ec) {
     response.keep_alive(client_keep_alive_);
     if (has_body && !known_length && request_->get().version() != 10) response.chunked(true);
   }
-  response_serializer_.emplace(response);
-  doWriteResponseHeader();
-}
-
-void DownstreamConnection::doWriteResponseHeader() {
-  stream_.expires_after(worker_.runtime().config->limits.idle_timeout);
-  bhttp::async_write_header(
-      stream_, *response_serializer_,
-      [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onWriteResponseHeader(ec); });
-}
-
-void DownstreamConnection::onWriteResponseHeader(ErrorCode ec) {
-  if (closed_) return;
-  if (ec) {
-    closeUpstream();
-    return close();
-  }
-  if (status_ == 101) return startTunnel();
-  if (response_->is_done()) {
-    auto& body = response_->get().body();
-    body.data = nullptr;
-    body.size = 0;
-    body.more = false;
-    return doWriteResponseBody();
-  }
+  to_client_.startResponse(response.base());
+  to_client_.setChunked(response.chunked());
+  if (upgrade || response_->is_done()) return doWriteResponse({}, true);
+  // The head waits for the first body bytes, so that a small response leaves in one write.
   doReadResponseBody();
 }
 
@@ -515,37 +469,27 @@ void DownstreamConnection::onReadResponseBody(ErrorCode ec) {
   if (closed_) return;
   if (ec == bhttp::error::need_buffer) ec = {};
   if (ec) return upstreamFailed(ec, true);
-  auto& body = response_->get().body();
-  const auto got = response_chunk_.size() - body.size;
+  const auto got = response_chunk_.size() - response_->get().body().size;
   response_body_bytes_ += got;
-  body.data = response_chunk_.data();
-  body.size = got;
-  body.more = !response_->is_done();
-  doWriteResponseBody();
+  doWriteResponse(std::string_view(response_chunk_.data(), got), response_->is_done());
 }
 
-void DownstreamConnection::doWriteResponseBody() {
+void DownstreamConnection::doWriteResponse(std::string_view data, bool last) {
   stream_.expires_after(worker_.runtime().config->limits.idle_timeout);
-  bhttp::async_write(stream_, *response_serializer_, [self = shared_from_this()](ErrorCode ec, std::size_t) {
-    self->onWriteResponseBody(ec);
-  });
+  asio::async_write(
+      stream_, to_client_.next(data, last),
+      [self = shared_from_this(), last](ErrorCode ec, std::size_t) { self->onWriteResponse(ec, last); });
 }
 
-void DownstreamConnection::onWriteResponseBody(ErrorCode ec) {
+void DownstreamConnection::onWriteResponse(ErrorCode ec, bool last) {
   if (closed_) return;
-  if (ec == bhttp::error::need_buffer) ec = {};
   if (ec) {
     closeUpstream();
     return close();
   }
-  if (response_serializer_->is_done()) return finishExchange();
-  if (response_->is_done()) {
-    auto& body = response_->get().body();
-    body.data = nullptr;
-    body.size = 0;
-    body.more = false;
-    return doWriteResponseBody();
-  }
+  to_client_.sent();
+  if (status_ == 101) return startTunnel();
+  if (last) return finishExchange();
   doReadResponseBody();
 }
 
@@ -559,8 +503,7 @@ void DownstreamConnection::upstreamFailed(ErrorCode ec, bool response_started) {
   sendError(bhttp::status::bad_gateway, "upstream error", true);
 }
 
-// ---- upgrade tunnel
-// ----------------------------------------------------------------------------------------------
+// ---- upgrade tunnel ----
 
 void DownstreamConnection::startTunnel() {
   // Bytes already read past the heads belong to the new protocol: the client's go upstream first, and the
@@ -613,8 +556,7 @@ void DownstreamConnection::tunnelUpstreamToClient() {
                                     });
 }
 
-// ---- local replies
-// ------------------------------------------------------------------------------------------------
+// ---- local replies ----
 
 void DownstreamConnection::sendError(bhttp::status status, std::string_view error, bool close) {
   if (info_.request_id.empty()) info_.request_id = http::generateRequestId();
@@ -664,14 +606,12 @@ void DownstreamConnection::onWriteLocalReply(ErrorCode ec) {
     return close();
   }
   chain_.reset();
-  request_serializer_.reset();
   request_.reset();
   idle_ = true;
   doReadHead();
 }
 
-// ---- end of an exchange
-// -----------------------------------------------------------------------------------------
+// ---- end of an exchange ----
 
 void DownstreamConnection::finishExchange() {
   logAccess();
@@ -683,9 +623,7 @@ void DownstreamConnection::finishExchange() {
     closeUpstream();
   }
   chain_.reset();
-  response_serializer_.reset();
   response_.reset();
-  request_serializer_.reset();
   if (!client_keep_alive_ || !request_->is_done() || draining_ || worker_.draining()) {
     request_.reset();
     return close();

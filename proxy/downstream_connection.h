@@ -20,12 +20,12 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include "filters/filter.h"
 #include "proxy/buffer_pool.h"
 #include "proxy/filter_chain.h"
+#include "proxy/outgoing_message.h"
 #include "proxy/upstream_pool.h"
 
 namespace gatehouse::proxy {
@@ -46,8 +46,6 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
  private:
   using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
   using ResponseParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
-  using RequestSerializer = boost::beast::http::request_serializer<boost::beast::http::buffer_body>;
-  using ResponseSerializer = boost::beast::http::response_serializer<boost::beast::http::buffer_body>;
   using ErrorCode = boost::system::error_code;
   using Clock = std::chrono::steady_clock;
 
@@ -68,20 +66,17 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   void doAcquireUpstream(bool fresh);
   void onAcquireUpstream(ErrorCode ec, UpstreamConnectionPtr connection);
   void doWriteContinue();
-  void doWriteRequestHeader();
-  void onWriteRequestHeader(ErrorCode ec);
+  void doSendRequest();
   void doReadRequestBody();
   void onReadRequestBody(ErrorCode ec);
-  void doWriteRequestBody();
-  void onWriteRequestBody(ErrorCode ec);
+  void doWriteRequest(std::string_view data, bool last);
+  void onWriteRequest(ErrorCode ec, bool last);
   void doReadResponseHeader();
   void onReadResponseHeader(ErrorCode ec);
-  void doWriteResponseHeader();
-  void onWriteResponseHeader(ErrorCode ec);
   void doReadResponseBody();
   void onReadResponseBody(ErrorCode ec);
-  void doWriteResponseBody();
-  void onWriteResponseBody(ErrorCode ec);
+  void doWriteResponse(std::string_view data, bool last);
+  void onWriteResponse(ErrorCode ec, bool last);
   bool retryOnFreshConnection(ErrorCode ec);
   void upstreamFailed(ErrorCode ec, bool response_started);
 
@@ -118,7 +113,7 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
 
   // The current request.
   std::optional<RequestParser> request_;
-  std::optional<RequestSerializer> request_serializer_;
+  OutgoingMessage to_upstream_;  // the request as it goes upstream: head + framed body
   filters::RequestInfo info_;
   std::size_t route_index_ = 0;
   std::uint64_t body_limit_ = 0;
@@ -134,7 +129,7 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   // The upstream side.
   UpstreamConnectionPtr upstream_;
   std::optional<ResponseParser> response_;
-  std::optional<ResponseSerializer> response_serializer_;
+  OutgoingMessage to_client_;  // the response as it goes to the client
   bool response_keep_alive_ = false;
   Clock::time_point upstream_start_{};
   std::chrono::microseconds upstream_time_{0};

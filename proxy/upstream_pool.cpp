@@ -1,6 +1,6 @@
 #include "proxy/upstream_pool.h"
 
-#include <sys/socket.h>
+#include <algorithm>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/ip/tcp.hpp>
@@ -14,6 +14,7 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto kSweepInterval = std::chrono::seconds(1);
+constexpr std::size_t kReadBufferBytes = 16 * 1024;
 
 void connectResolved(asio::io_context& io, const config::UpstreamConfig& config,
                      asio::generic::stream_protocol::endpoint endpoint, bool tcp, AcquireHandler handler) {
@@ -24,6 +25,9 @@ void connectResolved(asio::io_context& io, const config::UpstreamConfig& config,
                                   handler = std::move(handler)](error_code ec) mutable {
     if (ec) return handler(ec, nullptr);
     connection->stream.expires_never();
+    // Responses are read through this buffer: room for a typical response in one read, and large bodies in
+    // 16 KiB steps instead of Beast's 512-byte default.
+    connection->buffer.reserve(kReadBufferBytes);
     if (tcp) {
       error_code ignored;
       connection->stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
@@ -55,20 +59,15 @@ void UpstreamPool::sweep() {
   });
 }
 
-bool UpstreamPool::stillOpen(UpstreamConnection& connection) {
-  // An idle upstream connection must have nothing to read: a 0 from recv is the app's FIN, data is a protocol
-  // error. Either way it can't carry a request. EAGAIN means open and quiet.
-  char byte;
-  const auto n = ::recv(connection.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-
 void UpstreamPool::acquire(AcquireHandler handler) {
   const auto now = std::chrono::steady_clock::now();
   while (!idle_.empty()) {
     auto connection = std::move(idle_.back());
     idle_.pop_back();
-    if (now - connection->idle_since >= config_.idle_timeout || !stillOpen(*connection)) continue;
+    if (now - connection->idle_since >= config_.idle_timeout) continue;
+    // Stop watching it: its watch completes with operation_aborted and leaves it alone.
+    boost::system::error_code ignored;
+    connection->stream.socket().cancel(ignored);
     connection->reused = true;
     asio::post(io_, [connection = std::move(connection), handler = std::move(handler)]() mutable {
       handler({}, std::move(connection));
@@ -76,6 +75,21 @@ void UpstreamPool::acquire(AcquireHandler handler) {
     return;
   }
   connect(std::move(handler));
+}
+
+void UpstreamPool::watch(UpstreamConnection* connection) {
+  // An idle upstream connection must have nothing to read: readable means the app closed it (or sent bytes
+  // nobody asked for). Either way it can't carry a request, so it leaves the pool at once instead of failing
+  // the next request that would pick it. A wait costs no system call: the socket is already in the event
+  // loop's epoll set.
+  connection->stream.socket().async_wait(
+      asio::socket_base::wait_read, [this, connection, alive = std::weak_ptr<bool>(alive_)](error_code ec) {
+        if (ec || alive.expired()) return;
+        const auto it = std::find_if(
+            idle_.begin(), idle_.end(),
+            [connection](const UpstreamConnectionPtr& idle) { return idle.get() == connection; });
+        if (it != idle_.end()) idle_.erase(it);
+      });
 }
 
 void UpstreamPool::connect(AcquireHandler handler) {
@@ -111,6 +125,7 @@ void UpstreamPool::release(UpstreamConnectionPtr connection) {
   connection->idle_since = std::chrono::steady_clock::now();
   connection->stream.expires_never();
   if (idle_.size() >= config_.max_idle) idle_.pop_front();  // the oldest goes
+  watch(connection.get());
   idle_.push_back(std::move(connection));
 }
 

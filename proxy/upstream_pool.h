@@ -54,7 +54,7 @@ class UpstreamPool {
 
  private:
   void sweep();
-  static bool stillOpen(UpstreamConnection& connection);
+  void watch(UpstreamConnection* connection);
 
   boost::asio::io_context& io_;
   const config::UpstreamConfig& config_;
