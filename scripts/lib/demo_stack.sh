@@ -14,7 +14,7 @@ APP_PID=""
 GATEHOUSE_PID=""
 
 make_demo_workdir() {
-  DEMO_WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-demo.XXXXXX")
+  DEMO_WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/demo-stack.XXXXXX")
 }
 
 stop_demo_stack() {
@@ -68,6 +68,9 @@ start_demo_app() {
   "$binary" "${args[@]}" >"$DEMO_WORKDIR/app.log" 2>&1 &
   APP_PID=$!
   if ! wait_until 10 app_listening; then
+    if [[ ! -d $DEMO_WORKDIR ]]; then
+      die "the demo app did not start: $DEMO_WORKDIR was removed from under this script"
+    fi
     cat "$DEMO_WORKDIR/app.log" >&2
     die "the demo app did not start"
   fi
