@@ -18,7 +18,7 @@ write_summary() {
   echo
   echo "Machine: $(machine_description)."
   local gatehouse="not run"
-  [[ -n $GATEHOUSE_BIN ]] && gatehouse="$("$GATEHOUSE_BIN" --version | cut -d' ' -f2) ($GATEHOUSE_BUILD_TYPE build, ${GATEHOUSE_BIN#"$REPO_DIR"/} built $(date -r "$GATEHOUSE_BIN" '+%Y-%m-%d %H:%M'), tree at $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)${GATEHOUSE_STALE:+; $GATEHOUSE_STALE})"
+  [[ -n $GATEHOUSE_BIN ]] && gatehouse="$("$GATEHOUSE_BIN" --version | cut -d' ' -f2) ($GATEHOUSE_BUILD_TYPE build, ${GATEHOUSE_BIN#"$REPO_DIR"/} built $(date -r "$GATEHOUSE_BIN" '+%Y-%m-%d %H:%M'), tree at $TREE_AT_START when the run started${GATEHOUSE_STALE:+; $GATEHOUSE_STALE})"
   echo "Tools: $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), $(nginx -v 2>&1 | cut -d' ' -f3), redis $(redis-server --version | cut -d' ' -f3 | cut -d= -f2), Gatehouse $gatehouse."
   echo "Pinning: $PINNING. $SECONDS_PER_RUN s per run, $REPS repetition(s), upstream nginx with $UPSTREAM_WORKERS worker(s)."
   echo "Raw numbers: \`$RUN_DIR/raw.csv\`."

@@ -69,6 +69,7 @@ ensure_binaries() {
     newer=$(find "$REPO_DIR/proxy" "$REPO_DIR/store" "$REPO_DIR/filters" \( -name '*.cpp' -o -name '*.h' \) \
       -newer "$GATEHOUSE_BIN" 2>/dev/null | wc -l)
     GATEHOUSE_STALE=""
+    TREE_AT_START=$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)
     if ((newer > 0)); then
       GATEHOUSE_STALE="$newer source file(s) are newer than this binary"
       log "warning: $GATEHOUSE_BIN is older than $newer source file(s); rebuild it for current numbers"
