@@ -5,6 +5,7 @@ add_executable(rate_limit_integration_tests
   rate_limit_store_failure_test.cpp
   rate_limit_redis_state_test.cpp
   rate_limit_multi_instance_test.cpp
+  rate_limit_startup_test.cpp
 )
 target_link_libraries(rate_limit_integration_tests
   PRIVATE gatehouse_options gatehouse_integration_harness gatehouse_test_support GTest::gtest_main

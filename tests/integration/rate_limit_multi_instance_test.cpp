@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -59,6 +60,11 @@ struct Case {
   std::string algorithm;
   int tolerance;  // how far the admitted count may be from the limit
 };
+
+// gtest prints a parameter in test names and failure messages; without this, as raw bytes.
+void PrintTo(const Case& test_case, std::ostream* out) {
+  *out << test_case.algorithm << " (tolerance " << test_case.tolerance << ")";
+}
 
 class RateLimitMultiInstance : public ::testing::TestWithParam<Case> {};
 
