@@ -18,6 +18,9 @@ make_demo_workdir() {
 }
 
 stop_demo_stack() {
+  # A child forked for a `cmd &` runs this shell's traps until it execs: if a signal lands in that window, the
+  # child must not tear down the parent's processes and directory.
+  [[ $BASHPID == "$$" ]] || return 0
   # Reverse start order: Gatehouse first, so it drains before its upstream and store go away.
   [[ -n $GATEHOUSE_PID ]] && stop_pid "$GATEHOUSE_PID" gatehouse
   [[ -n $APP_PID ]] && stop_pid "$APP_PID" "demo app"
@@ -57,7 +60,8 @@ start_redis() {
 app_listening_line() { grep -m1 -o 'listening on [^ ]*' "$DEMO_WORKDIR/app.log" 2>/dev/null; }
 app_listening() {
   pid_alive "$APP_PID" || return 2
-  app_listening_line >/dev/null
+  # Not grep's own status: grep answers 2 while the log does not exist yet, and 2 tells wait_until to give up.
+  app_listening_line >/dev/null || return 1
 }
 
 # start_demo_app BINARY [REDIS_URL]: the demo app on a port the kernel picks (--port 0). Sets APP_ADDRESS.
