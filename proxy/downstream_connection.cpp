@@ -650,7 +650,9 @@ void DownstreamConnection::closeUpstream() {
   if (!upstream_) return;
   ErrorCode ignored;
   upstream_->stream.socket().close(ignored);
-  upstream_.reset();
+  // A read may still be pending on it (a tunnel, or a shutdown cutting a request): its completion writes into
+  // the connection's buffer, so the object lives on, closed, until this connection goes.
+  retired_upstream_ = std::move(upstream_);
 }
 
 void DownstreamConnection::close() {

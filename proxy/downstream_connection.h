@@ -128,6 +128,7 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
 
   // The upstream side.
   UpstreamConnectionPtr upstream_;
+  UpstreamConnectionPtr retired_upstream_;  // closed, kept until pending operations on it have completed
   std::optional<ResponseParser> response_;
   OutgoingMessage to_client_;  // the response as it goes to the client
   bool response_keep_alive_ = false;

@@ -54,7 +54,7 @@ class UpstreamPool {
 
  private:
   void sweep();
-  void watch(UpstreamConnection* connection);
+  static bool stillOpen(UpstreamConnection& connection);
 
   boost::asio::io_context& io_;
   const config::UpstreamConfig& config_;

@@ -40,12 +40,6 @@ dir=${BUILD_DIR:-$GATEHOUSE_ROOT/$dir}
 
 if [[ ${CI:-} == true ]]; then
   cmake_args+=(-DGATEHOUSE_WARNINGS_AS_ERRORS=ON)
-  # GCC's optimiser-driven diagnostics misfire inside system headers at -O2 (system-header suppression does not reach them):
-  # -Wrestrict in libstdc++'s `"literal" + std::string` (GCC bug 105329) and -Wnull-dereference throughout Asio's
-  # scheduler and executors. They stay visible as warnings, but fail no build; every other warning does.
-  if "${CXX:-c++}" --version 2>/dev/null | grep -q 'Free Software Foundation'; then
-    cmake_args+=("-DCMAKE_CXX_FLAGS=${CXXFLAGS:-} -Wno-error=restrict -Wno-error=null-dereference")
-  fi
 fi
 if command -v ccache >/dev/null 2>&1; then
   cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
