@@ -1,0 +1,94 @@
+// A session filter and a rate limit keyed by client IP on one route, against one Redis: both decide correctly
+// together, and their two store calls (GET of the session, EVALSHA of the limit script) leave in one write
+// and reach Redis in one read — one round trip per request, not two.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/integration/harness.h"
+#include "tests/integration/session_fixture.h"
+
+namespace gatehouse::testing {
+namespace {
+
+using session::commandCalls;
+using session::statsCounter;
+
+// sliding_log counts exactly, so that X-RateLimit-Remaining can be asserted to the request whatever the
+// clock's position in the window.
+std::string rateLimitYaml(int requests) {
+  return "rate_limits:\n  per_ip:\n    key: [ip]\n    algorithm: sliding_log\n    limits: [{requests: " +
+         std::to_string(requests) + ", window: 60s}]\n";
+}
+
+std::string guardedRoute() {
+  return session::route("api", "/api/", "[{session: {policy: app}}, {rate_limit: per_ip}]");
+}
+
+TEST(SessionWithRateLimit, BothStoreCallsOfARequestShareOneRoundTrip) {
+  constexpr int kRequests = 20;
+  session::SessionStack stack(guardedRoute(), session::expressPolicy("app"), "500ms", rateLimitYaml(1000));
+  ASSERT_TRUE(stack.awaitStore());
+  const std::string cookie = stack.signIn("alice", R"("user")");
+  // The first check loads the limit script (NOSCRIPT, SCRIPT LOAD, EVALSHA again): an extra round trip that
+  // happens once per connection, not per request, so it stays out of the measurement.
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(stack.get("/api/warm", {{"Cookie", cookie}}).result_int(), 200);
+
+  const auto gets_before = commandCalls(stack.redis, "get");
+  const auto evalshas_before = commandCalls(stack.redis, "evalsha");
+  // Last before the requests: every INFO is a connection of its own, and its reads count too.
+  const auto reads_before = statsCounter(stack.redis, "total_reads_processed");
+  for (int i = 0; i < kRequests; ++i) {
+    const auto response = stack.get("/api/item/" + std::to_string(i), {{"Cookie", cookie}});
+    ASSERT_EQ(response.result_int(), 200);
+    EXPECT_EQ(response["X-RateLimit-Remaining"], std::to_string(1000 - 3 - i));
+  }
+  const auto reads_after = statsCounter(stack.redis, "total_reads_processed");
+
+  EXPECT_EQ(commandCalls(stack.redis, "get"), gets_before + kRequests);
+  EXPECT_EQ(commandCalls(stack.redis, "evalsha"), evalshas_before + kRequests);
+  // One read per request when both commands came in one write; two when the second waited for the first
+  // answer. Besides Gatehouse's reads: the close of the INFO connection before and the INFO command after.
+  const auto reads = reads_after - reads_before;
+  EXPECT_LE(reads, static_cast<std::uint64_t>(kRequests + 4))
+      << reads << " reads for " << kRequests
+      << " requests: the session and rate-limit calls were not pipelined";
+  EXPECT_GE(reads, static_cast<std::uint64_t>(kRequests)) << "Redis did not see every request";
+
+  const auto requests = session::appRequests(stack.upstream);
+  ASSERT_EQ(requests.size(), static_cast<std::size_t>(kRequests + 2));
+  for (const auto& request : requests) EXPECT_EQ(request.header("x-user"), "alice") << request.target;
+}
+
+TEST(SessionWithRateLimit, BothFiltersDecideTogether) {
+  session::SessionStack stack(guardedRoute(), session::expressPolicy("app"), "500ms", rateLimitYaml(5));
+  ASSERT_TRUE(stack.awaitStore());
+  const std::string cookie = stack.signIn("alice", R"("user")");
+
+  for (int i = 0; i < 3; ++i) {
+    const auto response = stack.get("/api/a", {{"Cookie", cookie}});
+    ASSERT_EQ(response.result_int(), 200);
+    EXPECT_EQ(response["X-RateLimit-Limit"], "5");
+    EXPECT_EQ(response["X-RateLimit-Remaining"], std::to_string(4 - i));
+  }
+  // Refused by the session filter, yet counted: the IP-keyed check started with the request, before the
+  // session was known (documented, as nginx's limit_req runs before access checks).
+  const auto refused = stack.get("/api/b");
+  EXPECT_EQ(refused.result_int(), 401);
+  EXPECT_EQ(session::jsonError(refused), "unauthenticated");
+
+  const auto last = stack.get("/api/c", {{"Cookie", cookie}});
+  ASSERT_EQ(last.result_int(), 200);
+  EXPECT_EQ(last["X-RateLimit-Remaining"], "0");
+
+  const auto limited = stack.get("/api/d", {{"Cookie", cookie}});
+  EXPECT_EQ(limited.result_int(), 429);
+  EXPECT_FALSE(limited["Retry-After"].empty());
+
+  const auto requests = session::appRequests(stack.upstream);
+  ASSERT_EQ(requests.size(), 4u);
+  for (const auto& request : requests) EXPECT_EQ(request.header("x-user"), "alice") << request.target;
+}
+
+}  // namespace
+}  // namespace gatehouse::testing
