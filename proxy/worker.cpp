@@ -17,6 +17,9 @@ config::StoreConfig memoryOnly(const config::StoreConfig& store) {
   return local;
 }
 
+constexpr auto kStoreWaitLimit = std::chrono::seconds(1);
+constexpr auto kStoreRetryInterval = std::chrono::milliseconds(20);
+
 asio::ip::tcp::endpoint listenEndpoint(const config::Address& address) {
   return {asio::ip::make_address(address.host), address.port};
 }
@@ -33,7 +36,8 @@ Worker::Worker(int index, std::shared_ptr<const Runtime> runtime, std::shared_pt
       services_{io_, *store_, *local_store_},
       upstream_(io_, runtime_->config->upstream),
       access_log_(access_log),
-      acceptor_(io_) {}
+      acceptor_(io_),
+      ready_timer_(io_) {}
 
 Worker::~Worker() {
   stop();
@@ -51,14 +55,33 @@ void Worker::start(std::uint16_t port) {
   acceptor_.bind(endpoint);
   acceptor_.listen(asio::socket_base::max_listen_connections);
   listen_port_ = acceptor_.local_endpoint().port();
-  accept();
+  // Connections queue in the listen backlog until this worker's store connection is up (or kStoreWaitLimit
+  // has passed): otherwise the first requests after a start would be decided by on_store_error while Redis is
+  // healthy.
+  awaitStore(std::chrono::steady_clock::now() + kStoreWaitLimit);
   thread_ = std::thread([this] {
     spdlog::debug("worker {} running", index_);
     io_.run();
   });
 }
 
+void Worker::awaitStore(std::chrono::steady_clock::time_point deadline) {
+  store_->ping([this, deadline](store::StoreStatus status) {
+    if (status == store::StoreStatus::Ok) return accept();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      spdlog::warn("worker {}: store not answering ({}); accepting anyway, on_store_error applies", index_,
+                   store::toString(status));
+      return accept();
+    }
+    ready_timer_.expires_after(kStoreRetryInterval);
+    ready_timer_.async_wait([this, deadline](boost::system::error_code ec) {
+      if (!ec && !draining_) awaitStore(deadline);
+    });
+  });
+}
+
 void Worker::accept() {
+  if (!acceptor_.is_open()) return;  // drained before the store answered
   acceptor_.async_accept([this](boost::system::error_code ec, asio::ip::tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
@@ -91,6 +114,7 @@ void Worker::drain() {
     draining_ = true;
     boost::system::error_code ignored;
     acceptor_.close(ignored);
+    ready_timer_.cancel();
     upstream_.closeIdle();
     // drain() may close a connection, which erases it from the set: iterate over a copy.
     const std::vector<DownstreamConnection*> live(connections_.begin(), connections_.end());
@@ -118,6 +142,7 @@ void Worker::stop() {
   }
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  ready_timer_.cancel();
   upstream_.shutdown();
   io_.restart();
   for (int round = 0; round < 100 && io_.poll() > 0; ++round) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <thread>
@@ -11,6 +12,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "filters/filter.h"
 #include "proxy/buffer_pool.h"
@@ -60,6 +62,7 @@ class Worker {
   std::uint16_t listenPort() const { return listen_port_; }
 
  private:
+  void awaitStore(std::chrono::steady_clock::time_point deadline);
   void accept();
   void checkDrained();
 
@@ -74,6 +77,7 @@ class Worker {
   AccessLog& access_log_;
   BufferPool buffers_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer ready_timer_;  // retries the store check before the first accept
   std::uint16_t listen_port_ = 0;
   std::unordered_set<DownstreamConnection*> connections_;
   bool draining_ = false;
