@@ -111,7 +111,7 @@ TEST_F(SessionExpressApp, LoginWhoamiLogoutThroughGatehouse) {
   // The old cookie is still well signed, but its session is gone: Gatehouse answers 401 itself.
   const auto after = whoami(cookie);
   EXPECT_EQ(after.result_int(), 401);
-  EXPECT_EQ(after[http::field::content_type], "application/json");
+  EXPECT_EQ(std::string(after[http::field::content_type]), "application/json");
   EXPECT_EQ(jsonError(after), "unauthenticated");
 }
 

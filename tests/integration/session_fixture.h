@@ -28,8 +28,7 @@ namespace gatehouse::testing::session {
 
 inline constexpr std::string_view kSecret = "integration-test-secret";
 
-// ---- config
-// ------------------------------------------------------------------------------------------------
+// ---- config ----------------------------------------------------------------------------------------------
 
 // A store section pointing at `redis`. The timeout is generous for a loaded 2-core machine; tests of the
 // timeout path pass their own.
@@ -69,8 +68,7 @@ inline std::string sessionConfig(const std::string& upstream_address, const std:
                     extra_yaml + "sessions:\n" + warmup_policy + sessions_yaml);
 }
 
-// ---- cookies
-// -----------------------------------------------------------------------------------------------
+// ---- cookies ---------------------------------------------------------------------------------------------
 
 // A fresh express-session id: uid-safe(24) gives 32 characters of base64url.
 inline std::string newSessionId() {
@@ -125,8 +123,7 @@ inline std::string expressCookie(std::string_view id, std::string_view secret = 
   return "connect.sid=" + encodeUriComponent(value);
 }
 
-// ---- Redis
-// -------------------------------------------------------------------------------------------------
+// ---- Redis -----------------------------------------------------------------------------------------------
 
 inline void checkOk(const store::RedisReply& reply, std::string_view what) {
   if (reply.isError()) throw std::runtime_error(std::string(what) + ": " + reply.str);
@@ -190,8 +187,7 @@ inline std::int64_t epochMillisNow() {
       .count();
 }
 
-// ---- waiting
-// -----------------------------------------------------------------------------------------------
+// ---- waiting ---------------------------------------------------------------------------------------------
 
 // Seeds the warm-up session and sends warm-up requests until one passes the session filter (bounded); false
 // when none did within `limit`. Passing means anything but the filter's own refusals: the upstream may answer
@@ -229,8 +225,7 @@ inline std::string jsonError(const Response& response) {
   return std::string(error->as_string());
 }
 
-// ---- one stack per test
-// ---------------------------------------------------------------------------------------
+// ---- one stack per test ----------------------------------------------------------------------------------
 
 // A real redis-server, an upstream that records what it receives, and Gatehouse in process between a client
 // and that upstream, configured with `routes_yaml` and `sessions_yaml` (plus the warm-up route and policy)

@@ -58,7 +58,7 @@ class SessionOutcomes : public ::testing::Test {
 
   void expectUnauthenticated(const Response& response) {
     EXPECT_EQ(response.result_int(), 401);
-    EXPECT_EQ(response[http::field::content_type], "application/json");
+    EXPECT_EQ(std::string(response[http::field::content_type]), "application/json");
     EXPECT_EQ(jsonError(response), "unauthenticated");
   }
 
@@ -150,14 +150,14 @@ TEST_F(SessionOutcomes, RedirectPolicySendsBrowsersToTheLoginUrlWithTheOriginalP
   const Headers browser{{"Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}};
   const auto response = get("/admin/reports?year=2024", browser);
   EXPECT_EQ(response.result_int(), 302);
-  EXPECT_EQ(response[http::field::location], "/login?next=%2Fadmin%2Freports%3Fyear%3D2024");
+  EXPECT_EQ(std::string(response[http::field::location]), "/login?next=%2Fadmin%2Freports%3Fyear%3D2024");
 
   // A forged cookie is answered like a missing one.
   Headers forged = browser;
   forged.emplace_back("Cookie", expressCookie(newSessionId(), "not-the-secret"));
   const auto forged_response = get("/admin", forged);
   EXPECT_EQ(forged_response.result_int(), 302);
-  EXPECT_EQ(forged_response[http::field::location], "/login?next=%2Fadmin");
+  EXPECT_EQ(std::string(forged_response[http::field::location]), "/login?next=%2Fadmin");
   EXPECT_TRUE(appRequests().empty());
 }
 

@@ -29,7 +29,7 @@ std::chrono::milliseconds timed(const std::function<void()>& action) {
 
 void expectStoreUnavailable(const Response& response) {
   EXPECT_EQ(response.result_int(), 503);
-  EXPECT_EQ(response[http::field::content_type], "application/json");
+  EXPECT_EQ(std::string(response[http::field::content_type]), "application/json");
   EXPECT_EQ(jsonError(response), "session store unavailable");
 }
 
