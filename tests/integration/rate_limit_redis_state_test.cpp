@@ -102,8 +102,8 @@ TEST(RateLimitRedisState, KeysOfManyClientsExpireOnceTheirWindowsPass) {
   TestUpstream upstream;
   const std::string policies =
       "rate_limits:\n"
-      "  counter:\n    key: [header:X-Client]\n    limits: [{requests: 2, window: 300ms}]\n"
-      "  log:\n    key: [header:X-Client]\n    limits: [{requests: 2, window: 300ms}]\n"
+      "  counter:\n    key: [header:X-Client]\n    limits: [{requests: 2, window: 2s}]\n"
+      "  log:\n    key: [header:X-Client]\n    limits: [{requests: 2, window: 2s}]\n"
       "    algorithm: sliding_log\n";
   ProxyInstance proxy(ratelimit::rateLimitConfig(
       upstream.address(),
@@ -121,8 +121,9 @@ TEST(RateLimitRedisState, KeysOfManyClientsExpireOnceTheirWindowsPass) {
   EXPECT_EQ(ratelimit::policyKeys(redis, "log").size(), static_cast<std::size_t>(kClients));
 
   // The longest expiry is two windows (the sliding-window counter); Redis expires lazily and by sampling,
-  // hence the bounded wait rather than one fixed sleep.
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  // hence the bounded wait rather than one fixed sleep. The windows are long enough for the requests above to
+  // finish inside one of them on a slow (sanitized, loaded) build.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
   std::size_t left = 0;
   do {
     std::this_thread::sleep_for(200ms);

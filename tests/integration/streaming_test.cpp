@@ -1,6 +1,8 @@
 // Bodies streamed both ways, 100-continue, and WebSocket tunnelling, through real sockets.
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
@@ -140,7 +142,13 @@ TEST(Streaming, OneGibibyteEachWayWithBoundedMemory) {
   }
   const auto peak = proxy.peakRssKiB();
   EXPECT_GT(peak, 0);
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer's shadow memory and its quarantine of freed blocks (256 MiB by default) make RSS meaningless
+  // here; the bound is checked by the Release run of this test.
+  std::cout << "peak RSS " << peak << " KiB (not checked under AddressSanitizer)\n";
+#else
   EXPECT_LT(peak, 64 * 1024) << "peak RSS " << peak << " KiB";
+#endif
 }
 
 }  // namespace
