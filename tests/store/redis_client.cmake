@@ -10,7 +10,3 @@ target_link_libraries(redis_client_tests PRIVATE gatehouse_options gatehouse_red
                                                  GTest::gtest_main GTest::gmock)
 gtest_discover_tests(redis_client_tests DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 60 LABELS "redis")
 
-add_executable(redis_pipeline_bench ${CMAKE_CURRENT_LIST_DIR}/redis_pipeline_bench.cpp)
-# spdlog::spdlog too: the bench sets the log level, and must share the compiled library's logger registry.
-target_link_libraries(redis_pipeline_bench PRIVATE gatehouse_options gatehouse_redis gatehouse_test_support
-                                                   spdlog::spdlog)
