@@ -291,3 +291,46 @@ TEST(ProxyBasics, StalePooledConnectionIsDetectedAndReplaced) {
 
 }  // namespace
 }  // namespace gatehouse::testing
+
+namespace gatehouse::testing {
+namespace {
+
+TEST(ProxyLimits, AnIdleKeepAliveConnectionIsClosedAfterIdleTimeout) {
+  TestUpstream upstream;
+  ProxyInstance proxy(testConfig(upstream.address(),
+                                 "  - name: app\n    match: {prefix: /}\n    filters: []\n",
+                                 "limits: {idle_timeout: 200ms}\n"));
+  HttpClient client(proxy.port());
+  EXPECT_EQ(client.get("/").result_int(), 200);
+  EXPECT_TRUE(client.isOpen());
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (client.isOpen() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  EXPECT_FALSE(client.isOpen()) << "the idle connection was not closed";
+}
+
+TEST(ProxyLimits, ConnectionsPastMaxConnectionsAreClosedAtOnce) {
+  TestUpstream upstream;
+  ProxyInstance proxy(testConfig(upstream.address(),
+                                 "  - name: app\n    match: {prefix: /}\n    filters: []\n",
+                                 "limits: {max_connections: 2}\n"));
+  HttpClient first(proxy.port());
+  HttpClient second(proxy.port());
+  EXPECT_EQ(first.get("/").result_int(), 200);
+  EXPECT_EQ(second.get("/").result_int(), 200);
+  // A third connection is accepted by the kernel and closed by the worker without an answer.
+  const auto refused = rawExchange(proxy.port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 1s);
+  EXPECT_TRUE(refused.closed);
+  EXPECT_EQ(firstStatus(refused.data), 0u);
+  // The first two still work, and once one goes, a new connection is served again.
+  EXPECT_EQ(first.get("/").result_int(), 200);
+  {
+    HttpClient gone(proxy.port());  // closed at once as well
+  }
+  second.socket().close();
+  std::this_thread::sleep_for(50ms);
+  HttpClient third(proxy.port());
+  EXPECT_EQ(third.get("/").result_int(), 200);
+}
+
+}  // namespace
+}  // namespace gatehouse::testing
