@@ -12,7 +12,9 @@ struct Vector {
 };
 
 // Names the vector in test output instead of dumping its bytes.
-void PrintTo(const Vector& vector, std::ostream* out) { *out << vector.name; }
+void PrintTo(const Vector& vector, std::ostream* out) {
+  *out << vector.name;
+}
 
 class Smuggling : public ::testing::TestWithParam<Vector> {};
 

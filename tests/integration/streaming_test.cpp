@@ -143,8 +143,8 @@ TEST(Streaming, OneGibibyteEachWayWithBoundedMemory) {
   const auto peak = proxy.peakRssKiB();
   EXPECT_GT(peak, 0);
 #if defined(__SANITIZE_ADDRESS__)
-  // AddressSanitizer's shadow memory and its quarantine of freed blocks (256 MiB by default) make RSS meaningless
-  // here; the bound is checked by the Release run of this test.
+  // AddressSanitizer's shadow memory and its quarantine of freed blocks (256 MiB by default) make RSS
+  // meaningless here; the bound is checked by the Release run of this test.
   std::cout << "peak RSS " << peak << " KiB (not checked under AddressSanitizer)\n";
 #else
   EXPECT_LT(peak, 64 * 1024) << "peak RSS " << peak << " KiB";
