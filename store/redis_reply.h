@@ -10,8 +10,8 @@ namespace gatehouse::store {
 struct RedisReply {
   enum class Type { Nil, Status, Error, Integer, String, Array };
   Type type = Type::Nil;
-  std::int64_t integer = 0;         // Integer
-  std::string str;                  // Status, Error, String
+  std::int64_t integer = 0;          // Integer
+  std::string str;                   // Status, Error, String
   std::vector<RedisReply> elements;  // Array
 
   bool isError() const { return type == Type::Error; }

@@ -1,10 +1,11 @@
 // The store interface: what the filters ask of the place where sessions and rate-limit counters live. Two
-// implementations answer it the same way: RedisStore (shared by every Gatehouse instance, one per worker on the
-// worker's event loop) and MemoryStore (in process, shared by the workers of one process).
+// implementations answer it the same way: RedisStore (shared by every Gatehouse instance, one per worker on
+// the worker's event loop) and MemoryStore (in process, shared by the workers of one process).
 //
-// Filters never format Redis commands; the Redis client never sees HTTP. Every call completes exactly once: with an
-// answer, or with an error within the configured store timeout. A callback may run before the call returns (the
-// memory store answers at once) or later on the caller's event loop (Redis); callers must handle both.
+// Filters never format Redis commands; the Redis client never sees HTTP. Every call completes exactly once:
+// with an answer, or with an error within the configured store timeout. A callback may run before the call
+// returns (the memory store answers at once) or later on the caller's event loop (Redis); callers must handle
+// both.
 #pragma once
 
 #include <chrono>
@@ -29,7 +30,8 @@ enum class StoreStatus {
 
 std::string_view toString(StoreStatus status);
 
-// ---- sessions ------------------------------------------------------------------------------------------------
+// ---- sessions
+// ------------------------------------------------------------------------------------------------
 
 struct SessionLookup {
   std::string key;      // the full key, e.g. "sess:<id>"
@@ -42,13 +44,15 @@ struct SessionResult {
   std::string value;   // the stored value (JSON text) when found
 };
 
-// ---- rate limits ---------------------------------------------------------------------------------------------
+// ---- rate limits
+// ---------------------------------------------------------------------------------------------
 
 using config::RateLimitAlgorithm;
 using config::WindowLimit;
 
 struct RateLimitCheck {
-  // The base key. Implementations derive one key per limit from it; Redis keys carry the base key as a hash tag
+  // The base key. Implementations derive one key per limit from it; Redis keys carry the base key as a hash
+  // tag
   // ("{<key>}") so that all keys of one check live in one Redis Cluster slot. Must not contain '{' or '}'.
   std::string key;
   RateLimitAlgorithm algorithm = RateLimitAlgorithm::SlidingWindow;
@@ -59,18 +63,19 @@ struct RateLimitCheck {
 struct LimitState {
   std::uint64_t limit = 0;
   std::uint64_t remaining = 0;  // after this request (0 when rejected)
-  Millis reset_after{0};        // until the window frees capacity again (sliding: until a full window has passed)
+  Millis reset_after{0};  // until the window frees capacity again (sliding: until a full window has passed)
 };
 
 struct RateLimitResult {
   StoreStatus status = StoreStatus::Ok;
   bool allowed = true;
   std::vector<LimitState> limits;  // one per RateLimitCheck::limits, same order
-  Millis retry_after{0};           // when !allowed: the earliest time a request of this cost could be admitted
-  std::int64_t now_ms = 0;         // the store's clock (Redis TIME), epoch milliseconds
+  Millis retry_after{0};    // when !allowed: the earliest time a request of this cost could be admitted
+  std::int64_t now_ms = 0;  // the store's clock (Redis TIME), epoch milliseconds
 };
 
-// ---- the interface -------------------------------------------------------------------------------------------
+// ---- the interface
+// -------------------------------------------------------------------------------------------
 
 class Store {
  public:

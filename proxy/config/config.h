@@ -1,6 +1,6 @@
-// The parsed, validated configuration. Built once by the loader (loader.h) and shared, immutable, by every worker
-// and every request as std::shared_ptr<const Config>. Nothing here is parsed again on the request path: durations are
-// chrono values, sizes are byte counts, CIDRs and regexes are compiled.
+// The parsed, validated configuration. Built once by the loader (loader.h) and shared, immutable, by every
+// worker and every request as std::shared_ptr<const Config>. Nothing here is parsed again on the request
+// path: durations are chrono values, sizes are byte counts, CIDRs and regexes are compiled.
 #pragma once
 
 #include <chrono>
@@ -21,14 +21,15 @@ namespace gatehouse::config {
 using Duration = std::chrono::milliseconds;
 using namespace std::chrono_literals;
 
-// A place to listen on or connect to: "host:port" (host may be an IPv4/IPv6 literal in [..] or a name) or "unix:/path".
+// A place to listen on or connect to: "host:port" (host may be an IPv4/IPv6 literal in [..] or a name) or
+// "unix:/path".
 struct Address {
   enum class Kind { Tcp, Unix };
   Kind kind = Kind::Tcp;
-  std::string host;    // Tcp only; IPv6 without brackets
-  uint16_t port = 0;   // Tcp only
-  std::string path;    // Unix only
-  std::string text;    // as written, after ${VAR} substitution (for logs and --check)
+  std::string host;   // Tcp only; IPv6 without brackets
+  uint16_t port = 0;  // Tcp only
+  std::string path;   // Unix only
+  std::string text;   // as written, after ${VAR} substitution (for logs and --check)
 };
 
 struct UpstreamConfig {
@@ -40,13 +41,13 @@ struct UpstreamConfig {
 };
 
 struct LimitsConfig {
-  std::size_t header_bytes = 16 * 1024;     // request line + headers; exceeded → 431
+  std::size_t header_bytes = 16 * 1024;    // request line + headers; exceeded → 431
   std::uint64_t body_bytes = 10ull << 20;  // default per route; exceeded → 413
-  std::size_t uri_bytes = 8 * 1024;         // request target; exceeded → 414
-  Duration header_timeout = 10s;            // time to receive a whole request header; exceeded → 408 + close
-  Duration idle_timeout = 60s;              // keep-alive connection with no request in progress
-  Duration drain_timeout = 15s;             // on SIGTERM, how long in-flight requests may take
-  std::size_t max_connections = 10000;      // per worker; further accepts are closed at once
+  std::size_t uri_bytes = 8 * 1024;        // request target; exceeded → 414
+  Duration header_timeout = 10s;           // time to receive a whole request header; exceeded → 408 + close
+  Duration idle_timeout = 60s;             // keep-alive connection with no request in progress
+  Duration drain_timeout = 15s;            // on SIGTERM, how long in-flight requests may take
+  std::size_t max_connections = 10000;     // per worker; further accepts are closed at once
 };
 
 struct LogConfig {
@@ -78,14 +79,16 @@ struct StoreConfig {
   enum class Type { Redis, Memory };
   Type type = Type::Memory;
   std::string url = "redis://127.0.0.1:6379/0";  // as written (password redacted by --check)
-  RedisUrl redis;                                 // parsed from url
-  Duration timeout = 50ms;                        // per command
-  int connections = 1;                            // per worker
+  RedisUrl redis;                                // parsed from url
+  Duration timeout = 50ms;                       // per command
+  int connections = 1;                           // per worker
   TlsConfig tls;
-  std::size_t memory_max_keys = 1'000'000;  // memory store: cap on keys (sessions + counters), LRU-evicted past it
+  std::size_t memory_max_keys =
+      1'000'000;  // memory store: cap on keys (sessions + counters), LRU-evicted past it
 };
 
-// ---- sessions ------------------------------------------------------------------------------------------------
+// ---- sessions
+// ------------------------------------------------------------------------------------------------
 
 enum class SessionFormat { Express, Plain };
 enum class SessionStoreErrorPolicy { Deny, Allow };
@@ -94,8 +97,8 @@ struct SessionPolicy {
   std::string name;
   std::string cookie = "connect.sid";
   SessionFormat format = SessionFormat::Express;
-  std::vector<std::string> secrets;  // express: first signs, any verifies
-  std::string key = "sess:{id}";     // Redis key template; {id} is replaced by the session id
+  std::vector<std::string> secrets;             // express: first signs, any verifies
+  std::string key = "sess:{id}";                // Redis key template; {id} is replaced by the session id
   std::string user_pointer = "/user/username";  // JSON pointers into the stored value
   std::string roles_pointer = "/user/role";
   std::string expires_pointer;  // optional; epoch ms or ISO-8601
@@ -103,13 +106,15 @@ struct SessionPolicy {
   std::string roles_header = "X-User-Roles";
   bool rolling = false;
   Duration touch_every = 60s;
-  Duration ttl = 24h;  // the TTL a rolling refresh sets (express-session: cookie.maxAge; the seed: SESSION_TTL)
+  Duration ttl =
+      24h;  // the TTL a rolling refresh sets (express-session: cookie.maxAge; the seed: SESSION_TTL)
   Duration cache = 0ms;
   SessionStoreErrorPolicy on_store_error = SessionStoreErrorPolicy::Deny;
   std::string login_url = "/login?next={path}";
 };
 
-// ---- rate limits ---------------------------------------------------------------------------------------------
+// ---- rate limits
+// ---------------------------------------------------------------------------------------------
 
 enum class RateLimitAlgorithm { SlidingWindow, SlidingLog };
 enum class RateLimitStoreErrorPolicy { Allow, Deny, Local };
@@ -137,15 +142,16 @@ struct RateLimitPolicy {
   std::vector<Cidr> allow;          // never limited
 };
 
-// ---- routes and filters ----------------------------------------------------------------------------------------
+// ---- routes and filters
+// ----------------------------------------------------------------------------------------
 
 struct RouteMatch {
   enum class Kind { Prefix, Exact, Regex };
   Kind kind = Kind::Prefix;
-  std::string path;                          // the prefix, the exact path, or the regex source
-  std::shared_ptr<const std::regex> regex;   // Kind::Regex only; matched against the whole path (no query)
-  std::vector<std::string> methods;          // upper case; empty = any
-  std::string host;                          // lower case, without port; empty = any
+  std::string path;                         // the prefix, the exact path, or the regex source
+  std::shared_ptr<const std::regex> regex;  // Kind::Regex only; matched against the whole path (no query)
+  std::vector<std::string> methods;         // upper case; empty = any
+  std::string host;                         // lower case, without port; empty = any
 };
 
 struct HeaderOps {
@@ -181,9 +187,9 @@ struct Route {
 };
 
 struct Config {
-  Address listen;                  // default 0.0.0.0:8080
-  std::optional<Address> admin;    // absent → no admin listener
-  int workers = 0;                 // resolved: "auto" becomes the number of cores at load
+  Address listen;                // default 0.0.0.0:8080
+  std::optional<Address> admin;  // absent → no admin listener
+  int workers = 0;               // resolved: "auto" becomes the number of cores at load
   std::vector<Cidr> trusted_proxies;
   UpstreamConfig upstream;
   LimitsConfig limits;

@@ -1,5 +1,5 @@
-// Loads config.yaml into an immutable Config. Every error names the key path, the line and column, and what was
-// expected; loading goes on after an error so that one run reports all of them (like `nginx -t`).
+// Loads config.yaml into an immutable Config. Every error names the key path, the line and column, and what
+// was expected; loading goes on after an error so that one run reports all of them (like `nginx -t`).
 #pragma once
 
 #include <functional>
@@ -29,15 +29,15 @@ Environment processEnvironment();
 struct LoadResult {
   std::shared_ptr<const Config> config;  // null when errors is not empty
   std::vector<ConfigError> errors;
-  std::string source_name;               // file name, or "<string>"
+  std::string source_name;  // file name, or "<string>"
 };
 
 LoadResult loadConfigFile(const std::string& path, const Environment& env = processEnvironment());
 LoadResult loadConfigString(std::string_view yaml, const Environment& env = processEnvironment(),
                             std::string source_name = "<string>");
 
-// The effective config as YAML, with defaults filled in and secrets (session secrets, store password) redacted,
-// for `gatehouse --check`.
+// The effective config as YAML, with defaults filled in and secrets (session secrets, store password)
+// redacted, for `gatehouse --check`.
 std::string describeEffectiveConfig(const Config& config);
 
 }  // namespace gatehouse::config
