@@ -7,38 +7,14 @@
 #include <random>
 #include <vector>
 
+#include "tests/store/window_check.h"
+
 namespace gatehouse::store {
 namespace {
 
 using namespace std::chrono_literals;
 
-class Check {
- public:
-  explicit Check(std::vector<WindowLimit> limits) : limits_(std::move(limits)), logs_(limits_.size()) {}
-
-  RateLimitResult at(std::int64_t now_ms, std::uint32_t cost = 1) {
-    std::vector<RequestLog*> pointers;
-    for (RequestLog& log : logs_) pointers.push_back(&log);
-    return evaluateSlidingLog(pointers, limits_, cost, now_ms);
-  }
-
-  bool wouldAdmit(std::int64_t now_ms, std::uint32_t cost = 1) const {
-    Check copy = *this;
-    return copy.at(now_ms, cost).allowed;
-  }
-
-  int burst(std::int64_t now_ms, int count, std::uint32_t cost = 1) {
-    int admitted = 0;
-    for (int i = 0; i < count; ++i) admitted += at(now_ms, cost).allowed ? 1 : 0;
-    return admitted;
-  }
-
-  const RequestLog& log(std::size_t i) const { return logs_[i]; }
-
- private:
-  std::vector<WindowLimit> limits_;
-  std::vector<RequestLog> logs_;
-};
+using Check = testing::WindowCheck<RequestLog, evaluateSlidingLog>;
 
 TEST(SlidingLog, CountsExactlyTheRequestsOfTheLastWindow) {
   Check check({{3, 1s}});
@@ -72,7 +48,7 @@ TEST(SlidingLog, RejectedRequestsAreNotLogged) {
   Check check({{2, 1s}});
   EXPECT_EQ(check.burst(10, 2), 2);
   EXPECT_EQ(check.burst(20, 30), 0);
-  EXPECT_EQ(check.log(0).count(), 2u);
+  EXPECT_EQ(check.state(0).count(), 2u);
   EXPECT_TRUE(check.wouldAdmit(1010));
 }
 
@@ -88,7 +64,7 @@ TEST(SlidingLog, EveryLimitMustAdmitAndCostCountsAsThatManyRequests) {
   EXPECT_EQ(rejected.limits[1].remaining, 0u);
   EXPECT_EQ(rejected.retry_after, 50ms) << "the three requests made at 0 leave the 100 ms window at 100";
   EXPECT_EQ(check.burst(100, 5, 2), 2) << "then 2 x 2 fill the 100 ms limit again";
-  EXPECT_EQ(check.log(0).count(), 7u);
+  EXPECT_EQ(check.state(0).count(), 7u);
 }
 
 TEST(SlidingLog, CostAboveTheLimitIsNeverAdmitted) {
@@ -104,7 +80,7 @@ TEST(SlidingLog, ResetAfterLastsUntilTheNewestRequestLeavesTheWindow) {
   EXPECT_EQ(check.at(400).limits[0].reset_after, 1000ms);
   EXPECT_EQ(check.at(900, 10).limits[0].reset_after, 500ms)
       << "rejected: the newest logged request is at 400";
-  EXPECT_EQ(slidingLogTimeToLive(check.log(0), 900, 1000), 500ms);
+  EXPECT_EQ(slidingLogTimeToLive(check.state(0), 900, 1000), 500ms);
   EXPECT_EQ(Check({{5, 1s}}).at(0, 10).limits[0].reset_after, 0ms);
 }
 

@@ -8,41 +8,14 @@
 #include <random>
 #include <vector>
 
+#include "tests/store/window_check.h"
+
 namespace gatehouse::store {
 namespace {
 
 using namespace std::chrono_literals;
 
-// The counters of one rate-limit check, evaluated at explicit times.
-class Check {
- public:
-  explicit Check(std::vector<WindowLimit> limits) : limits_(std::move(limits)), counters_(limits_.size()) {}
-
-  RateLimitResult at(std::int64_t now_ms, std::uint32_t cost = 1) {
-    std::vector<WindowCounter*> pointers;
-    for (WindowCounter& counter : counters_) pointers.push_back(&counter);
-    return evaluateSlidingWindow(pointers, limits_, cost, now_ms);
-  }
-
-  // Whether a request would be admitted at now_ms, without counting it.
-  bool wouldAdmit(std::int64_t now_ms, std::uint32_t cost = 1) const {
-    Check copy = *this;
-    return copy.at(now_ms, cost).allowed;
-  }
-
-  // Sends `count` requests at now_ms; returns how many were admitted.
-  int burst(std::int64_t now_ms, int count, std::uint32_t cost = 1) {
-    int admitted = 0;
-    for (int i = 0; i < count; ++i) admitted += at(now_ms, cost).allowed ? 1 : 0;
-    return admitted;
-  }
-
-  const WindowCounter& counter(std::size_t i) const { return counters_[i]; }
-
- private:
-  std::vector<WindowLimit> limits_;
-  std::vector<WindowCounter> counters_;
-};
+using Check = testing::WindowCheck<WindowCounter, evaluateSlidingWindow>;
 
 constexpr std::int64_t kSecond = 1000;
 constexpr std::int64_t kMinute = 60 * kSecond;
@@ -82,15 +55,15 @@ TEST(SlidingWindow, CountsRollOverAtTheWindowBoundaryAndVanishAfterTwoWindows) {
   EXPECT_FALSE(check.wouldAdmit(kSecond + 1));
   // A whole window later, nothing of them is left.
   EXPECT_EQ(check.burst(3 * kSecond, 5), 3);
-  EXPECT_EQ(check.counter(0).window_index, 3);
-  EXPECT_EQ(check.counter(0).previous, 0u);
+  EXPECT_EQ(check.state(0).window_index, 3);
+  EXPECT_EQ(check.state(0).previous, 0u);
 }
 
 TEST(SlidingWindow, RejectedRequestsAreNotCounted) {
   Check check({{2, 1s}});
   EXPECT_EQ(check.burst(500, 2), 2);
   EXPECT_EQ(check.burst(600, 50), 0);
-  EXPECT_EQ(check.counter(0).current, 2u);
+  EXPECT_EQ(check.state(0).current, 2u);
   // A client that kept hammering is admitted as soon as one that waited would be.
   Check patient({{2, 1s}});
   EXPECT_EQ(patient.burst(500, 2), 2);
@@ -109,8 +82,7 @@ TEST(SlidingWindow, EveryLimitMustAdmitAndAnAdmittedRequestCountsInEveryLimit) {
   EXPECT_FALSE(rejected.allowed);
   EXPECT_EQ(rejected.limits[0].remaining, 90u) << "the minute limit admits: its real remaining is reported";
   EXPECT_EQ(rejected.limits[1].remaining, 0u) << "the limit that rejected reports 0";
-  EXPECT_EQ(check.counter(0).current, 10u)
-      << "the rejected requests did not count in the minute limit either";
+  EXPECT_EQ(check.state(0).current, 10u) << "the rejected requests did not count in the minute limit either";
 
   // Ten requests a second for the rest of the minute: the minute limit closes after 100 in all.
   int admitted = 10;
