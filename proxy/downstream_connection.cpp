@@ -76,10 +76,10 @@ bool isPeerGone(const boost::system::error_code& ec) {
 
 }  // namespace
 
-DownstreamConnection::DownstreamConnection(asio::ip::tcp::socket socket, Worker& worker)
-    : worker_(worker), stream_(std::move(socket)), head_timer_(stream_.get_executor()) {
+DownstreamConnection::DownstreamConnection(Socket socket, Worker& worker)
+    : worker_(worker), socket_(std::move(socket)) {
   boost::system::error_code ec;
-  const auto endpoint = stream_.socket().remote_endpoint(ec);
+  const auto endpoint = socket_.remote_endpoint(ec);
   if (!ec) {
     peer_ = endpoint.address();
     if (peer_.is_v6() && peer_.to_v6().is_v4_mapped()) {
@@ -87,7 +87,7 @@ DownstreamConnection::DownstreamConnection(asio::ip::tcp::socket socket, Worker&
     }
     client_address_ = peer_.to_string();
   }
-  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   worker_.add(this);
 }
 
@@ -105,8 +105,38 @@ void DownstreamConnection::drain() {
   if (idle_ && buffer_.size() == 0 && !closed_) {
     // Waiting for a request that has not begun: nothing is lost by closing now.
     ErrorCode ignored;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+}
+
+// ---- deadlines ----
+
+void DownstreamConnection::armDeadline(Waiting what, Clock::time_point deadline) {
+  waiting_ = what;
+  deadline_ = deadline;
+}
+
+void DownstreamConnection::onDeadline() {
+  auto self = shared_from_this();  // close() may drop the last other reference
+  const auto what = waiting_;
+  waiting_ = Waiting::Nothing;
+  deadline_ = Clock::time_point::max();
+  ErrorCode ignored;
+  switch (what) {
+    case Waiting::Nothing:
+      return;
+    case Waiting::Head:
+      // Only the read is cancelled: onReadHead still owes a started request its 408.
+      head_timed_out_ = true;
+      socket_.cancel(ignored);
+      return;
+    case Waiting::Client:
+      return close();
+    case Waiting::Upstream:
+      upstream_timed_out_ = true;
+      if (upstream_) upstream_->socket.cancel(ignored);
+      return;
   }
 }
 
@@ -148,32 +178,19 @@ void DownstreamConnection::doReadHead() {
   if (draining_ && idle_) return close();
   // Idle keep-alive connections get idle_timeout; once a request has begun, its whole head must arrive within
   // header_timeout of its first byte (a slowloris client trickling bytes does not reset the clock).
-  armHeadTimer(idle_ ? Clock::now() + limits.idle_timeout : request_start_ + limits.header_timeout);
+  head_timed_out_ = false;
+  armDeadline(Waiting::Head,
+              idle_ ? Clock::now() + limits.idle_timeout : request_start_ + limits.header_timeout);
   // Small reads while the head is small: an idle keep-alive connection then holds a small buffer (most heads
   // are a few hundred bytes); a larger head grows it.
   const auto step = buffer_.size() < 512 ? std::size_t{1024} : std::size_t{4096};
-  stream_.async_read_some(
+  socket_.async_read_some(
       buffer_.prepare(step),
       [self = shared_from_this()](ErrorCode ec, std::size_t bytes) { self->onReadHead(ec, bytes); });
 }
 
-void DownstreamConnection::armHeadTimer(Clock::time_point deadline) {
-  stream_.expires_never();
-  reading_head_ = true;
-  head_timed_out_ = false;
-  head_timer_.expires_at(deadline);
-  head_timer_.async_wait([weak = weak_from_this()](ErrorCode ec) {
-    auto self = weak.lock();
-    if (ec || !self || !self->reading_head_) return;
-    self->head_timed_out_ = true;
-    ErrorCode ignored;
-    self->stream_.socket().cancel(ignored);
-  });
-}
-
 void DownstreamConnection::onReadHead(ErrorCode ec, std::size_t bytes) {
-  reading_head_ = false;
-  head_timer_.cancel();
+  armDeadline(Waiting::Nothing, Clock::time_point::max());
   if (head_timed_out_) {
     if (idle_) return close();  // an idle keep-alive connection simply ends
     return sendError(bhttp::status::request_timeout, "request header timeout", true);
@@ -188,6 +205,7 @@ void DownstreamConnection::processHead(std::size_t head_bytes) {
   const auto& config = *runtime.config;
   const auto head = std::string_view(static_cast<const char*>(buffer_.data().data()), head_bytes);
 
+  armDeadline(Waiting::Nothing, Clock::time_point::max());  // the filters' store calls have their own timeout
   info_ = filters::RequestInfo{};
   status_ = 0;
   response_body_bytes_ = 0;
@@ -195,6 +213,7 @@ void DownstreamConnection::processHead(std::size_t head_bytes) {
   upstream_time_ = {};
   retried_ = false;
   request_head_sent_ = false;
+  upstream_timed_out_ = false;
 
   if (head_bytes > config.limits.header_bytes) {
     return sendError(bhttp::status::request_header_fields_too_large, "request header too large", true);
@@ -326,8 +345,8 @@ void DownstreamConnection::doWriteContinue() {
   // The client waits for this before sending its body; sending it only now means a request the filters reject
   // is answered without the body ever being transferred.
   expect_continue_ = false;
-  stream_.expires_after(worker_.runtime().config->limits.idle_timeout);
-  asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+  armDeadline(Waiting::Client, worker_.runtime().config->limits.idle_timeout);
+  asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
                     [self = shared_from_this()](ErrorCode ec, std::size_t) {
                       if (ec) return self->close();
                       self->doSendRequest();
@@ -344,8 +363,8 @@ void DownstreamConnection::doReadRequestBody() {
   auto& body = request_->get().body();
   body.data = request_chunk_.data();
   body.size = request_chunk_.size();
-  stream_.expires_after(worker_.runtime().config->limits.idle_timeout);
-  bhttp::async_read(stream_, buffer_, *request_,
+  armDeadline(Waiting::Client, worker_.runtime().config->limits.idle_timeout);
+  bhttp::async_read(socket_, buffer_, *request_,
                     [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onReadRequestBody(ec); });
 }
 
@@ -371,9 +390,9 @@ void DownstreamConnection::onReadRequestBody(ErrorCode ec) {
 }
 
 void DownstreamConnection::doWriteRequest(std::string_view data, bool last) {
-  upstream_->stream.expires_after(worker_.runtime().config->upstream.response_timeout);
+  armDeadline(Waiting::Upstream, worker_.runtime().config->upstream.response_timeout);
   asio::async_write(
-      upstream_->stream, to_upstream_.next(data, last),
+      upstream_->socket, to_upstream_.next(data, last),
       [self = shared_from_this(), last](ErrorCode ec, std::size_t) { self->onWriteRequest(ec, last); });
 }
 
@@ -393,9 +412,9 @@ void DownstreamConnection::doReadResponseHeader() {
   response_.emplace();
   response_->body_limit(boost::none);  // streamed: the app decides how much it sends
   if (request_->get().method() == bhttp::verb::head) response_->skip(true);
-  upstream_->stream.expires_after(worker_.runtime().config->upstream.response_timeout);
+  armDeadline(Waiting::Upstream, worker_.runtime().config->upstream.response_timeout);
   bhttp::async_read_header(
-      upstream_->stream, upstream_->buffer, *response_,
+      upstream_->socket, upstream_->buffer, *response_,
       [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onReadResponseHeader(ec); });
 }
 
@@ -460,8 +479,8 @@ void DownstreamConnection::doReadResponseBody() {
   auto& body = response_->get().body();
   body.data = response_chunk_.data();
   body.size = response_chunk_.size();
-  upstream_->stream.expires_after(worker_.runtime().config->upstream.response_timeout);
-  bhttp::async_read(upstream_->stream, upstream_->buffer, *response_,
+  armDeadline(Waiting::Upstream, worker_.runtime().config->upstream.response_timeout);
+  bhttp::async_read(upstream_->socket, upstream_->buffer, *response_,
                     [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onReadResponseBody(ec); });
 }
 
@@ -475,9 +494,9 @@ void DownstreamConnection::onReadResponseBody(ErrorCode ec) {
 }
 
 void DownstreamConnection::doWriteResponse(std::string_view data, bool last) {
-  stream_.expires_after(worker_.runtime().config->limits.idle_timeout);
+  armDeadline(Waiting::Client, worker_.runtime().config->limits.idle_timeout);
   asio::async_write(
-      stream_, to_client_.next(data, last),
+      socket_, to_client_.next(data, last),
       [self = shared_from_this(), last](ErrorCode ec, std::size_t) { self->onWriteResponse(ec, last); });
 }
 
@@ -494,7 +513,7 @@ void DownstreamConnection::onWriteResponse(ErrorCode ec, bool last) {
 }
 
 void DownstreamConnection::upstreamFailed(ErrorCode ec, bool response_started) {
-  const bool timeout = ec == beast::error::timeout;
+  const bool timeout = upstream_timed_out_ || ec == beast::error::timeout;
   spdlog::warn("upstream {}: {} (request {}, route {})", worker_.runtime().config->upstream.address.text,
                ec.message(), info_.request_id, info_.route_name);
   closeUpstream();
@@ -517,8 +536,8 @@ void DownstreamConnection::startTunnel() {
 void DownstreamConnection::tunnelClientToUpstream() {
   if (closed_) return;
   if (tunnel_buffer_.size() > 0) {
-    upstream_->stream.expires_after(worker_.runtime().config->limits.idle_timeout);
-    asio::async_write(upstream_->stream, tunnel_buffer_.data(),
+    armDeadline(Waiting::Client, worker_.runtime().config->limits.idle_timeout);
+    asio::async_write(upstream_->socket, tunnel_buffer_.data(),
                       [self = shared_from_this()](ErrorCode ec, std::size_t n) {
                         if (ec) return self->close();
                         self->tunnel_buffer_.consume(n);
@@ -526,8 +545,8 @@ void DownstreamConnection::tunnelClientToUpstream() {
                       });
     return;
   }
-  stream_.expires_after(worker_.runtime().config->limits.idle_timeout);
-  stream_.async_read_some(tunnel_buffer_.prepare(kChunkBytes),
+  armDeadline(Waiting::Client, worker_.runtime().config->limits.idle_timeout);
+  socket_.async_read_some(tunnel_buffer_.prepare(kChunkBytes),
                           [self = shared_from_this()](ErrorCode ec, std::size_t n) {
                             if (ec) return self->close();
                             self->tunnel_buffer_.commit(n);
@@ -539,16 +558,16 @@ void DownstreamConnection::tunnelUpstreamToClient() {
   if (closed_ || !upstream_) return;
   auto& from = upstream_->buffer;
   if (from.size() > 0) {
-    stream_.expires_after(worker_.runtime().config->limits.idle_timeout);
-    asio::async_write(stream_, from.data(), [self = shared_from_this()](ErrorCode ec, std::size_t n) {
+    armDeadline(Waiting::Client, worker_.runtime().config->limits.idle_timeout);
+    asio::async_write(socket_, from.data(), [self = shared_from_this()](ErrorCode ec, std::size_t n) {
       if (ec || !self->upstream_) return self->close();
       self->upstream_->buffer.consume(n);
       self->tunnelUpstreamToClient();
     });
     return;
   }
-  upstream_->stream.expires_after(worker_.runtime().config->limits.idle_timeout);
-  upstream_->stream.async_read_some(from.prepare(kChunkBytes),
+  armDeadline(Waiting::Client, worker_.runtime().config->limits.idle_timeout);
+  upstream_->socket.async_read_some(from.prepare(kChunkBytes),
                                     [self = shared_from_this()](ErrorCode ec, std::size_t n) {
                                       if (ec || !self->upstream_) return self->close();
                                       self->upstream_->buffer.commit(n);
@@ -591,8 +610,8 @@ void DownstreamConnection::sendLocalReply(filters::LocalReply reply, bool close)
   if (head) local_response_.content_length(reply.body.size());
   close_after_local_reply_ = close || !client_keep_alive_ || draining_ || worker_.draining();
   local_response_.keep_alive(!close_after_local_reply_);
-  stream_.expires_after(worker_.runtime().config->limits.idle_timeout);
-  bhttp::async_write(stream_, local_response_,
+  armDeadline(Waiting::Client, worker_.runtime().config->limits.idle_timeout);
+  bhttp::async_write(socket_, local_response_,
                      [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onWriteLocalReply(ec); });
 }
 
@@ -602,7 +621,7 @@ void DownstreamConnection::onWriteLocalReply(ErrorCode ec) {
     chain_.reset();
     // Let the client read the answer before the connection goes: half-close, then close.
     ErrorCode ignored;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     return close();
   }
   chain_.reset();
@@ -649,7 +668,7 @@ void DownstreamConnection::logAccess() {
 void DownstreamConnection::closeUpstream() {
   if (!upstream_) return;
   ErrorCode ignored;
-  upstream_->stream.socket().close(ignored);
+  upstream_->socket.close(ignored);
   // A read may still be pending on it (a tunnel, or a shutdown cutting a request): its completion writes into
   // the connection's buffer, so the object lives on, closed, until this connection goes.
   retired_upstream_ = std::move(upstream_);
@@ -658,12 +677,12 @@ void DownstreamConnection::closeUpstream() {
 void DownstreamConnection::close() {
   if (closed_) return;
   closed_ = true;
-  reading_head_ = false;
-  head_timer_.cancel();
+  armDeadline(Waiting::Nothing, Clock::time_point::max());
   chain_.cancel();
   self_hold_.reset();
   closeUpstream();
-  stream_.close();
+  ErrorCode ignored;
+  socket_.close(ignored);
 }
 
 }  // namespace gatehouse::proxy

@@ -3,8 +3,9 @@
 // transformed, bodies streamed through fixed-size buffers in both directions (never held whole), then the
 // next keep-alive request.
 //
-// Each asynchronous step is a do_/on_ pair; every on_ handles its error first. A timeout is set right before
-// each operation. The object is kept alive by the handlers of its pending operations (shared_from_this), and
+// Each asynchronous step is a do_/on_ pair; every on_ handles its error first. A deadline is set right before
+// each operation that waits on a peer; the worker's sweep enforces it (see Worker::sweepDeadlines): no timer
+// per operation. The object is kept alive by the handlers of its pending operations (shared_from_this), and
 // while the filter chain waits on the store, by self_hold_.
 #pragma once
 
@@ -14,10 +15,9 @@
 #include <optional>
 #include <string>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -34,7 +34,12 @@ class Worker;
 
 class DownstreamConnection : public std::enable_shared_from_this<DownstreamConnection>, private ChainSink {
  public:
-  DownstreamConnection(boost::asio::ip::tcp::socket socket, Worker& worker);
+  // The worker's io_context executor, not the type-erased any_io_executor: no executor copies per operation.
+  using Socket =
+      boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+  using Clock = std::chrono::steady_clock;
+
+  DownstreamConnection(Socket socket, Worker& worker);
   ~DownstreamConnection() override;
 
   void start();
@@ -43,18 +48,31 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   // Closes at once (worker stop after drain_timeout).
   void abort() { close(); }
 
+  // When the operation in progress times out (time_point::max() when none is waiting on a peer).
+  Clock::time_point deadline() const { return deadline_; }
+  // Called by the worker's sweep once deadline() has passed.
+  void onDeadline();
+
  private:
   using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
   using ResponseParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
   using ErrorCode = boost::system::error_code;
-  using Clock = std::chrono::steady_clock;
+
+  // What the current deadline guards, and so what its expiry means.
+  enum class Waiting {
+    Nothing,   // the filters or the upstream pool are working: they have timeouts of their own
+    Head,      // a request head (idle_timeout between requests, header_timeout once it has begun): 408
+    Client,    // the client reading or sending a body: closed
+    Upstream,  // the upstream app (response_timeout): 504, or cut off if the response has begun
+  };
 
   static constexpr std::size_t kChunkBytes = BufferPool::kBufferBytes;
 
   // Request head.
   void doReadHead();
   void onReadHead(ErrorCode ec, std::size_t bytes);
-  void armHeadTimer(Clock::time_point deadline);
+  void armDeadline(Waiting what, Clock::time_point deadline);
+  void armDeadline(Waiting what, Clock::duration timeout) { armDeadline(what, Clock::now() + timeout); }
   void processHead(std::size_t head_bytes);
   void prepareUpstreamRequest();
 
@@ -96,18 +114,17 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   void close();
 
   Worker& worker_;
-  boost::beast::tcp_stream stream_;
+  Socket socket_;
   boost::beast::flat_buffer buffer_;  // client bytes; may hold the next pipelined request
   std::string client_address_;        // the peer, as text
   boost::asio::ip::address peer_;
   std::size_t scanned_ = 0;  // head bytes already searched for the end of the head
   Clock::time_point request_start_{};
   bool idle_ = true;  // waiting for the first byte of a request
-  // The head is read under a timer of our own, not the stream's: a stream timeout closes the socket, and a
-  // client whose head is late must still be told 408.
-  boost::asio::steady_timer head_timer_;
-  bool reading_head_ = false;
-  bool head_timed_out_ = false;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  Waiting waiting_ = Waiting::Nothing;
+  bool head_timed_out_ = false;      // a late head is still told 408: its read is cancelled, not the socket
+  bool upstream_timed_out_ = false;  // the upstream operation was cancelled by its deadline: 504
   bool draining_ = false;
   bool closed_ = false;
 

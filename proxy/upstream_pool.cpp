@@ -23,21 +23,39 @@ constexpr std::size_t kReadBufferBytes = 16 * 1024;
 // their own timers (Node.js after 5 s).
 constexpr auto kProbeAfterIdle = std::chrono::milliseconds(100);
 
+// One connect in flight, shared by its two handlers: the connect's and its timeout's, whichever runs first.
+struct ConnectAttempt {
+  ConnectAttempt(asio::io_context& io, config::Duration timeout)
+      : connection(std::make_unique<UpstreamConnection>(io)), timer(io, timeout) {}
+  UpstreamConnectionPtr connection;
+  asio::steady_timer timer;
+  bool finished = false;
+  bool timed_out = false;
+};
+
 void connectResolved(asio::io_context& io, const config::UpstreamConfig& config,
                      asio::generic::stream_protocol::endpoint endpoint, bool tcp, AcquireHandler handler) {
-  auto connection = std::make_unique<UpstreamConnection>(io);
-  auto& stream = connection->stream;
-  stream.expires_after(config.connect_timeout);
-  stream.async_connect(endpoint, [connection = std::move(connection), tcp,
-                                  handler = std::move(handler)](error_code ec) mutable {
+  // Connecting is rare (the pool keeps connections), so it can afford a timer of its own.
+  auto attempt = std::make_shared<ConnectAttempt>(io, config.connect_timeout);
+  attempt->timer.async_wait([attempt](error_code ec) {
+    if (ec || attempt->finished) return;
+    attempt->timed_out = true;
+    error_code ignored;
+    attempt->connection->socket.cancel(ignored);
+  });
+  auto& socket = attempt->connection->socket;
+  socket.async_connect(endpoint, [attempt, tcp, handler = std::move(handler)](error_code ec) mutable {
+    attempt->finished = true;
+    attempt->timer.cancel();
+    if (attempt->timed_out) return handler(asio::error::timed_out, nullptr);
     if (ec) return handler(ec, nullptr);
-    connection->stream.expires_never();
+    auto connection = std::move(attempt->connection);
     // Responses are read through this buffer: room for a typical response in one read, and large bodies in
     // 16 KiB steps instead of Beast's 512-byte default.
     connection->buffer.reserve(kReadBufferBytes);
     if (tcp) {
       error_code ignored;
-      connection->stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+      connection->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
     }
     handler({}, std::move(connection));
   });
@@ -87,7 +105,7 @@ bool UpstreamPool::stillOpen(UpstreamConnection& connection) {
   // An idle upstream connection must have nothing to read: a 0 from recv is the app's FIN, data is a protocol
   // error. Either way it can't carry a request. EAGAIN means open and quiet.
   char byte;
-  const auto n = ::recv(connection.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  const auto n = ::recv(connection.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
@@ -122,7 +140,6 @@ void UpstreamPool::connect(AcquireHandler handler) {
 void UpstreamPool::release(UpstreamConnectionPtr connection) {
   if (!connection || config_.max_idle == 0) return;
   connection->idle_since = std::chrono::steady_clock::now();
-  connection->stream.expires_never();
   if (idle_.size() >= config_.max_idle) idle_.pop_front();  // the oldest goes
   idle_.push_back(std::move(connection));
 }

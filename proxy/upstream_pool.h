@@ -11,7 +11,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include "proxy/config/config.h"
@@ -19,12 +18,14 @@
 namespace gatehouse::proxy {
 
 // A generic stream socket carries both TCP and unix-domain connections, so one code path serves `host:port`
-// and `unix:/path` upstreams.
-using UpstreamStream = boost::beast::basic_stream<boost::asio::generic::stream_protocol>;
+// and `unix:/path` upstreams. Plain socket on the io_context's own executor: timeouts are the downstream
+// connection's deadlines (and a timer of its own while connecting), not a timer per operation.
+using UpstreamSocket = boost::asio::basic_stream_socket<boost::asio::generic::stream_protocol,
+                                                        boost::asio::io_context::executor_type>;
 
 struct UpstreamConnection {
-  explicit UpstreamConnection(boost::asio::io_context& io) : stream(io) {}
-  UpstreamStream stream;
+  explicit UpstreamConnection(boost::asio::io_context& io) : socket(io) {}
+  UpstreamSocket socket;
   boost::beast::flat_buffer buffer;  // bytes read past the current response (empty when pooled)
   std::chrono::steady_clock::time_point idle_since{};
   bool reused = false;  // came from the pool: the app may have closed it meanwhile

@@ -19,6 +19,9 @@ config::StoreConfig memoryOnly(const config::StoreConfig& store) {
 
 constexpr auto kStoreWaitLimit = std::chrono::seconds(1);
 constexpr auto kStoreRetryInterval = std::chrono::milliseconds(20);
+// How often connection deadlines are checked: a timeout fires up to this late. One sweep over the worker's
+// connections replaces a timer started and cancelled around every socket operation.
+constexpr auto kDeadlineSweepInterval = std::chrono::milliseconds(100);
 
 asio::ip::tcp::endpoint listenEndpoint(const config::Address& address) {
   return {asio::ip::make_address(address.host), address.port};
@@ -37,7 +40,8 @@ Worker::Worker(int index, std::shared_ptr<const Runtime> runtime, std::shared_pt
       upstream_(io_, runtime_->config->upstream),
       access_log_(access_log),
       acceptor_(io_),
-      ready_timer_(io_) {}
+      ready_timer_(io_),
+      deadline_timer_(io_) {}
 
 Worker::~Worker() {
   stop();
@@ -59,6 +63,7 @@ void Worker::start(std::uint16_t port) {
   // has passed): otherwise the first requests after a start would be decided by on_store_error while Redis is
   // healthy.
   awaitStore(std::chrono::steady_clock::now() + kStoreWaitLimit);
+  sweepDeadlines();
   thread_ = std::thread([this] {
     spdlog::debug("worker {} running", index_);
     io_.run();
@@ -82,7 +87,7 @@ void Worker::awaitStore(std::chrono::steady_clock::time_point deadline) {
 
 void Worker::accept() {
   if (!acceptor_.is_open()) return;  // drained before the store answered
-  acceptor_.async_accept([this](boost::system::error_code ec, asio::ip::tcp::socket socket) {
+  acceptor_.async_accept(io_, [this](boost::system::error_code ec, DownstreamConnection::Socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
       if (connections_.size() >= runtime_->config->limits.max_connections) {
@@ -96,6 +101,22 @@ void Worker::accept() {
       spdlog::warn("worker {}: accept failed: {}", index_, ec.message());
     }
     accept();
+  });
+}
+
+void Worker::sweepDeadlines() {
+  const auto now = std::chrono::steady_clock::now();
+  // A connection's onDeadline may close it, which erases it from connections_: collect first, then act.
+  expired_.clear();
+  for (auto* connection : connections_) {
+    if (connection->deadline() <= now) expired_.push_back(connection);
+  }
+  for (auto* connection : expired_) {
+    if (connections_.count(connection)) connection->onDeadline();
+  }
+  deadline_timer_.expires_after(kDeadlineSweepInterval);
+  deadline_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) sweepDeadlines();
   });
 }
 
@@ -143,6 +164,7 @@ void Worker::stop() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   ready_timer_.cancel();
+  deadline_timer_.cancel();
   upstream_.shutdown();
   io_.restart();
   for (int round = 0; round < 100 && io_.poll() > 0; ++round) {

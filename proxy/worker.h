@@ -9,6 +9,7 @@
 #include <memory>
 #include <thread>
 #include <unordered_set>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -65,6 +66,8 @@ class Worker {
   void awaitStore(std::chrono::steady_clock::time_point deadline);
   void accept();
   void checkDrained();
+  // Enforces every connection's deadline (DownstreamConnection::deadline), every kDeadlineSweepInterval.
+  void sweepDeadlines();
 
   int index_;
   boost::asio::io_context io_{1};  // one thread: Asio may skip its internal locking
@@ -78,6 +81,8 @@ class Worker {
   BufferPool buffers_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer ready_timer_;  // retries the store check before the first accept
+  boost::asio::steady_timer deadline_timer_;
+  std::vector<DownstreamConnection*> expired_;  // reused by each sweep
   std::uint16_t listen_port_ = 0;
   std::unordered_set<DownstreamConnection*> connections_;
   bool draining_ = false;
