@@ -4,7 +4,10 @@
 # counters are not exposed, as in most VMs) and prints where its CPU time goes, by symbol; then counts the system
 # calls one request costs (strace -c).
 #
-#   bench/profile.sh [--target gh-sess-rl] [--workers 1] [--seconds 10] [--connections 50]
+#   bench/profile.sh [--target gh-sess-rl] [--workers 1] [--seconds 10] [--connections 50] [--call-graph dwarf]
+#
+# --call-graph MODE records call chains too (perf's --call-graph: dwarf works without frame pointers); then
+# `perf report -i <run>/perf.data --children` shows what each function costs with its callees.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,6 +30,7 @@ NGINX_ONLY=0
 IDLE_CONNECTIONS=0
 UPSTREAM_WORKERS=1
 GATEHOUSE_BIN=${GATEHOUSE_BIN:-}
+CALL_GRAPH=
 
 while (($# > 0)); do
   case $1 in
@@ -35,7 +39,8 @@ while (($# > 0)); do
     --seconds) PROFILE_SECONDS=$2; shift ;;
     --connections) CONNECTIONS=$2; shift ;;
     --gatehouse) GATEHOUSE_BIN=$2; shift ;;
-    -h | --help) sed -n '2,7p' "$0"; exit 0 ;;
+    --call-graph) CALL_GRAPH=$2; shift ;;
+    -h | --help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -68,7 +73,7 @@ main() {
   log "profiling $TARGET (${pids[*]}) for ${PROFILE_SECONDS}s at c=$CONNECTIONS"
   local pid_list
   pid_list=$(IFS=,; echo "${pids[*]}")
-  perf record -e cpu-clock -F 1999 -p "$pid_list" -o "$RUN_DIR/perf.data" -- sleep "$((PROFILE_SECONDS + 1))" \
+  perf record -e cpu-clock -F 1999 ${CALL_GRAPH:+--call-graph "$CALL_GRAPH"} -p "$pid_list" -o "$RUN_DIR/perf.data" -- sleep "$((PROFILE_SECONDS + 1))" \
     >"$RUN_DIR/perf-record.log" 2>&1 &
   local perf_pid=$!
   STARTED_PIDS+=("$perf_pid")

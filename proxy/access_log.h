@@ -31,6 +31,8 @@ class AccessLog {
  public:
   explicit AccessLog(config::LogConfig::Access format);
   void log(const AccessRecord& record);
+  // False with `access: off`: the caller need not even build the record.
+  bool enabled() const { return logger_ != nullptr; }
 
   // A JSON line for the record (exposed for tests).
   static std::string formatJson(const AccessRecord& record);

@@ -80,13 +80,7 @@ DownstreamConnection::DownstreamConnection(Socket socket, Worker& worker)
     : worker_(worker), socket_(std::move(socket)) {
   boost::system::error_code ec;
   const auto endpoint = socket_.remote_endpoint(ec);
-  if (!ec) {
-    peer_ = endpoint.address();
-    if (peer_.is_v6() && peer_.to_v6().is_v4_mapped()) {
-      peer_ = asio::ip::make_address_v4(asio::ip::v4_mapped, peer_.to_v6());
-    }
-    client_address_ = peer_.to_string();
-  }
+  if (!ec) peer_ = http::Peer(endpoint.address(), worker_.runtime().config->trusted_proxies);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   worker_.add(this);
 }
@@ -272,7 +266,6 @@ void DownstreamConnection::processHead(std::size_t head_bytes) {
 }
 
 void DownstreamConnection::prepareUpstreamRequest() {
-  const auto& config = *worker_.runtime().config;
   auto& request = request_->get();
 
   upgrade_requested_ =
@@ -283,8 +276,7 @@ void DownstreamConnection::prepareUpstreamRequest() {
   http::removeHopByHop(request.base(), upgrade_requested_);
   if (expect_continue_)
     request.erase(bhttp::field::expect);  // Gatehouse answers 100 itself once filters pass
-  const bool peer_trusted = http::isTrusted(peer_, config.trusted_proxies);
-  http::setForwardedHeaders(request.base(), peer_, peer_trusted, "http", request[bhttp::field::host]);
+  http::setForwardedHeaders(request.base(), peer_.text, peer_.trusted, "http", request[bhttp::field::host]);
   request.set(http::kRequestIdHeader, info_.request_id);
 
   // Re-frame for the upstream: HTTP/1.1, kept alive, body length as the client declared or chunked.
@@ -315,14 +307,13 @@ void DownstreamConnection::onChainReply(filters::LocalReply reply) {
 // ---- upstream exchange ----
 
 void DownstreamConnection::doAcquireUpstream(bool fresh) {
-  auto handler = [self = shared_from_this()](ErrorCode ec, UpstreamConnectionPtr connection) {
-    self->onAcquireUpstream(ec, std::move(connection));
-  };
-  if (fresh) {
-    worker_.upstream().connect(std::move(handler));
-  } else {
-    worker_.upstream().acquire(std::move(handler));
+  if (!fresh) {
+    // A pooled connection is taken here and now, the common case: no handler to allocate, post and run later.
+    if (auto idle = worker_.upstream().takeIdle()) return onAcquireUpstream({}, std::move(idle));
   }
+  worker_.upstream().connect([self = shared_from_this()](ErrorCode ec, UpstreamConnectionPtr connection) {
+    self->onAcquireUpstream(ec, std::move(connection));
+  });
 }
 
 void DownstreamConnection::onAcquireUpstream(ErrorCode ec, UpstreamConnectionPtr connection) {
@@ -584,10 +575,10 @@ void DownstreamConnection::sendError(bhttp::status status, std::string_view erro
   reply.body = http::errorBody(error, info_.request_id);
   if (status >= bhttp::status::internal_server_error || status == bhttp::status::request_timeout) {
     spdlog::warn("{} {}: {} (request {}, client {})", static_cast<unsigned>(status), error, info_.path,
-                 info_.request_id, client_address_);
+                 info_.request_id, peer_.text);
   } else {
     spdlog::debug("{} {}: {} (request {}, client {})", static_cast<unsigned>(status), error, info_.path,
-                  info_.request_id, client_address_);
+                  info_.request_id, peer_.text);
   }
   sendLocalReply(std::move(reply), close);
 }
@@ -653,16 +644,17 @@ void DownstreamConnection::finishExchange() {
 }
 
 void DownstreamConnection::logAccess() {
+  if (!worker_.accessLog().enabled()) return;
   if (!request_ || !request_->is_header_done()) {
     worker_.accessLog().log(AccessRecord{"-", info_.path, info_.route_name, status_, response_body_bytes_,
                                          upstream_time_, Clock::now() - request_start_, info_.request_id,
-                                         client_address_});
+                                         peer_.text});
     return;
   }
   const auto& request = request_->get();
   worker_.accessLog().log(AccessRecord{request.method_string(), request.target(), info_.route_name, status_,
                                        response_body_bytes_, upstream_time_, Clock::now() - request_start_,
-                                       info_.request_id, client_address_});
+                                       info_.request_id, peer_.text});
 }
 
 void DownstreamConnection::closeUpstream() {

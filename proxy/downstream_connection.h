@@ -25,6 +25,7 @@
 #include "filters/filter.h"
 #include "proxy/buffer_pool.h"
 #include "proxy/filter_chain.h"
+#include "proxy/http/forwarded.h"
 #include "proxy/outgoing_message.h"
 #include "proxy/upstream_pool.h"
 
@@ -116,9 +117,8 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   Worker& worker_;
   Socket socket_;
   boost::beast::flat_buffer buffer_;  // client bytes; may hold the next pipelined request
-  std::string client_address_;        // the peer, as text
-  boost::asio::ip::address peer_;
-  std::size_t scanned_ = 0;  // head bytes already searched for the end of the head
+  http::Peer peer_;                   // the client's end of the connection (a proxy's, if trusted)
+  std::size_t scanned_ = 0;           // head bytes already searched for the end of the head
   Clock::time_point request_start_{};
   bool idle_ = true;  // waiting for the first byte of a request
   Clock::time_point deadline_ = Clock::time_point::max();

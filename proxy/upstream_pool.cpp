@@ -7,7 +7,6 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/post.hpp>
 
 namespace gatehouse::proxy {
 namespace asio = boost::asio;
@@ -84,7 +83,8 @@ void UpstreamPool::sweep() {
   });
 }
 
-void UpstreamPool::acquire(AcquireHandler handler) {
+UpstreamConnectionPtr UpstreamPool::takeIdle() {
+  if (idle_.empty()) return nullptr;
   const auto now = std::chrono::steady_clock::now();
   while (!idle_.empty()) {
     auto connection = std::move(idle_.back());
@@ -93,12 +93,9 @@ void UpstreamPool::acquire(AcquireHandler handler) {
     if (idle_for >= config_.idle_timeout) continue;
     if (idle_for >= kProbeAfterIdle && !stillOpen(*connection)) continue;
     connection->reused = true;
-    asio::post(io_, [connection = std::move(connection), handler = std::move(handler)]() mutable {
-      handler({}, std::move(connection));
-    });
-    return;
+    return connection;
   }
-  connect(std::move(handler));
+  return nullptr;
 }
 
 bool UpstreamPool::stillOpen(UpstreamConnection& connection) {

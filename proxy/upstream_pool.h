@@ -39,10 +39,11 @@ class UpstreamPool {
   UpstreamPool(boost::asio::io_context& io, const config::UpstreamConfig& config);
   ~UpstreamPool();
 
-  // An idle connection that is still open, or a new one connected within connect_timeout. The handler runs on
-  // the worker's io_context, never inside this call.
-  void acquire(AcquireHandler handler);
-  // A new connection, bypassing the idle list (the retry after a stale pooled connection failed).
+  // The most recently used idle connection that is still open, or null (then connect()). Synchronous: the
+  // common case costs no handler.
+  UpstreamConnectionPtr takeIdle();
+  // A new connection, connected within connect_timeout (also the retry after a stale pooled connection
+  // failed). The handler runs on the worker's io_context, never inside this call.
   void connect(AcquireHandler handler);
   // A connection whose last exchange completed cleanly and may carry another: kept, unless the pool is full.
   void release(UpstreamConnectionPtr connection);

@@ -70,7 +70,9 @@ class Worker {
   void sweepDeadlines();
 
   int index_;
-  boost::asio::io_context io_{1};  // one thread: Asio may skip its internal locking
+  // One thread runs it, and only it touches sockets and timers: the reactor's per-descriptor locks can go
+  // (UNSAFE_IO). Posting from other threads (drain, stop) stays safe: the scheduler keeps its lock.
+  boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::shared_ptr<const Runtime> runtime_;
   std::shared_ptr<store::MemoryStore> memory_;
   std::unique_ptr<store::Store> store_;

@@ -77,10 +77,18 @@ bool isTrusted(const asio::ip::address& address, std::span<const config::Cidr> t
                      [&address](const config::Cidr& cidr) { return cidr.contains(address); });
 }
 
+Peer::Peer(const asio::ip::address& peer, std::span<const config::Cidr> trusted_proxies)
+    : address(unmapped(peer)), text(address.to_string()), trusted(isTrusted(address, trusted_proxies)) {}
+
 std::string resolveClientIp(const bhttp::fields& fields, const asio::ip::address& peer,
                             std::span<const config::Cidr> trusted) {
-  auto client = unmapped(peer);
-  if (!isTrusted(client, trusted)) return client.to_string();
+  return resolveClientIp(fields, Peer(peer, trusted), trusted);
+}
+
+std::string resolveClientIp(const bhttp::fields& fields, const Peer& peer,
+                            std::span<const config::Cidr> trusted) {
+  if (!peer.trusted) return peer.text;
+  auto client = peer.address;
   const auto entries = forwardedFor(fields);
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     const auto address = parseEntry(*it);
@@ -89,12 +97,16 @@ std::string resolveClientIp(const bhttp::fields& fields, const asio::ip::address
     client = *address;
     if (!isTrusted(client, trusted)) break;
   }
-  return client.to_string();
+  return client == peer.address ? peer.text : client.to_string();
 }
 
 void setForwardedHeaders(bhttp::fields& fields, const asio::ip::address& peer, bool peer_trusted,
                          std::string_view proto, std::string_view host) {
-  const auto peer_text = formatAddress(peer);
+  setForwardedHeaders(fields, formatAddress(peer), peer_trusted, proto, host);
+}
+
+void setForwardedHeaders(bhttp::fields& fields, std::string_view peer_text, bool peer_trusted,
+                         std::string_view proto, std::string_view host) {
   if (peer_trusted && fields.count(kXForwardedFor) > 0) {
     std::string joined;
     const auto [first, last] = fields.equal_range(kXForwardedFor);

@@ -34,6 +34,20 @@ bool isTrusted(const boost::asio::ip::address& address, std::span<const config::
 std::string resolveClientIp(const boost::beast::http::fields& fields, const boost::asio::ip::address& peer,
                             std::span<const config::Cidr> trusted);
 
+// A connection's peer, formatted and checked against trusted_proxies once per connection rather than on each
+// of its requests (formatting an address goes through printf).
+struct Peer {
+  Peer() = default;
+  Peer(const boost::asio::ip::address& peer, std::span<const config::Cidr> trusted_proxies);
+  boost::asio::ip::address address;  // IPv4-mapped IPv6 as IPv4
+  std::string text;                  // formatAddress(address)
+  bool trusted = false;
+};
+
+// As above, for a Peer: its text is reused whenever the answer is the peer itself.
+std::string resolveClientIp(const boost::beast::http::fields& fields, const Peer& peer,
+                            std::span<const config::Cidr> trusted);
+
 // Sets the X-Forwarded-* fields for the upstream:
 //   X-Forwarded-For    from a trusted peer: its list (several fields joined into one) with the peer appended;
 //                      otherwise: the peer alone;
@@ -43,5 +57,8 @@ std::string resolveClientIp(const boost::beast::http::fields& fields, const boos
 //                      when host is empty.
 void setForwardedHeaders(boost::beast::http::fields& fields, const boost::asio::ip::address& peer,
                          bool peer_trusted, std::string_view proto, std::string_view host);
+// The same with the peer's text already formatted.
+void setForwardedHeaders(boost::beast::http::fields& fields, std::string_view peer_text, bool peer_trusted,
+                         std::string_view proto, std::string_view host);
 
 }  // namespace gatehouse::http

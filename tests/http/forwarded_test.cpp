@@ -34,6 +34,20 @@ TEST(ResolveClientIp, UntrustedPeerIsTheClient) {
   EXPECT_EQ(resolveClientIp(fields, asio::ip::make_address("203.0.113.7"), kTrusted), "203.0.113.7");
 }
 
+TEST(Peer, IsFormattedUnmappedAndClassifiedOnce) {
+  const Peer mapped(asio::ip::make_address("::ffff:10.0.0.9"), kTrusted);
+  EXPECT_EQ(mapped.text, "10.0.0.9");
+  EXPECT_TRUE(mapped.address.is_v4());
+  EXPECT_TRUE(mapped.trusted);
+  const Peer outside(asio::ip::make_address("2001:db8::5"), kTrusted);
+  EXPECT_EQ(outside.text, "2001:db8::5");
+  EXPECT_FALSE(outside.trusted);
+  // A trusted peer's own text is the answer when the list names no one else; the list's client otherwise.
+  EXPECT_EQ(resolveClientIp(bhttp::fields{}, mapped, kTrusted), "10.0.0.9");
+  EXPECT_EQ(resolveClientIp(withForwardedFor({"198.51.100.4"}), mapped, kTrusted), "198.51.100.4");
+  EXPECT_EQ(resolveClientIp(withForwardedFor({"198.51.100.4"}), outside, kTrusted), "2001:db8::5");
+}
+
 TEST(ResolveClientIp, TrustedPeerWithoutForwardedForIsTheClient) {
   EXPECT_EQ(resolveClientIp(bhttp::fields{}, asio::ip::make_address("10.1.2.3"), kTrusted), "10.1.2.3");
 }
