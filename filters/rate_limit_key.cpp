@@ -67,7 +67,9 @@ std::string rateLimitClientNetwork(std::string_view client_ip) {
   boost::system::error_code error;
   const auto address = boost::asio::ip::make_address(client_ip, error);
   if (error) return std::string(client_ip);
-  if (address.is_v4()) return address.to_v4().to_string();
+  // Dotted-quad text that parses is already canonical (inet_pton takes no leading zeros): no reformatting,
+  // which goes through printf.
+  if (address.is_v4()) return std::string(client_ip);
   const auto v6 = address.to_v6();
   if (v6.is_v4_mapped()) return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
   auto bytes = v6.to_bytes();

@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <charconv>
 #include <new>
 
 namespace gatehouse::store {
@@ -39,25 +40,34 @@ RedisReply toRedisReply(const redisReply& reply) {
   return out;
 }
 
-void FormattedCommand::Free::operator()(char* command) const {
-  redisFreeCommand(command);
+namespace {
+
+constexpr std::size_t kMaxNumberChars = 20;  // the digits of the largest std::size_t
+
+// "<marker><number>\r\n"
+void appendLengthLine(std::string& out, char marker, std::size_t number) {
+  char digits[kMaxNumberChars];
+  const auto end = std::to_chars(digits, digits + sizeof(digits), number).ptr;
+  out.push_back(marker);
+  out.append(digits, static_cast<std::size_t>(end - digits));
+  out.append("\r\n", 2);
 }
 
+}  // namespace
+
 FormattedCommand CommandFormatter::format(std::span<const std::string_view> argv) {
-  pointers_.clear();
-  lengths_.clear();
-  for (std::string_view arg : argv) {
-    // An empty view may carry a null pointer; even a zero-byte memcpy from it is undefined behaviour.
-    pointers_.push_back(arg.data() != nullptr ? arg.data() : "");
-    lengths_.push_back(arg.size());
-  }
-  char* bytes = nullptr;
-  const int size =
-      redisFormatCommandArgv(&bytes, static_cast<int>(argv.size()), pointers_.data(), lengths_.data());
-  if (size < 0 || bytes == nullptr) throw std::bad_alloc();
+  std::size_t size = 1 + kMaxNumberChars + 2;
+  for (std::string_view arg : argv) size += 1 + kMaxNumberChars + 2 + arg.size() + 2;
   FormattedCommand command;
-  command.bytes_.reset(bytes);
-  command.size_ = static_cast<std::size_t>(size);
+  auto& out = command.bytes_;
+  out.reserve(size);
+  appendLengthLine(out, '*', argv.size());
+  for (std::string_view arg : argv) {
+    appendLengthLine(out, '$', arg.size());
+    // An empty view may carry a null pointer: append nothing rather than read through it.
+    if (!arg.empty()) out.append(arg.data(), arg.size());
+    out.append("\r\n", 2);
+  }
   return command;
 }
 

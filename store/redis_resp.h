@@ -1,7 +1,8 @@
-// RESP on the wire, through hiredis: commands are formatted with redisFormatCommandArgv (binary-safe: every
-// argument carries its length) and replies are parsed with hiredis's redisReader, then copied into
-// store::RedisReply so that nothing above this file sees a hiredis type. The socket is not hiredis's
-// business: Asio owns it.
+// RESP on the wire. Replies are parsed with hiredis's redisReader, then copied into store::RedisReply so that
+// nothing above this file sees a hiredis type. Commands are formatted here (binary-safe: every argument
+// carries its length): hiredis 0.14's redisFormatCommandArgv calls sprintf for every argument's length line,
+// which profiling showed as the largest libc cost of a rate-limit check after malloc. The socket is not
+// hiredis's business: Asio owns it.
 #pragma once
 
 #include <cstddef>
@@ -21,31 +22,22 @@ namespace gatehouse::store {
 // Converts a hiredis reply tree (not taking ownership).
 RedisReply toRedisReply(const redisReply& reply);
 
-// One command in RESP form. The bytes are hiredis's allocation, freed with redisFreeCommand.
+// One command in RESP form: "*<argc>\r\n" then "$<length>\r\n<bytes>\r\n" per argument.
 class FormattedCommand {
  public:
   FormattedCommand() = default;
-  std::string_view bytes() const { return {bytes_.get(), size_}; }
-  bool empty() const { return size_ == 0; }
+  std::string_view bytes() const { return bytes_; }
+  bool empty() const { return bytes_.empty(); }
 
  private:
   friend class CommandFormatter;
-  struct Free {
-    void operator()(char* command) const;
-  };
-  std::unique_ptr<char, Free> bytes_;
-  std::size_t size_ = 0;
+  std::string bytes_;
 };
 
-// Formats commands; keeps its argument arrays between calls so formatting allocates only the command itself.
+// Formats commands into one allocation each, sized exactly beforehand.
 class CommandFormatter {
  public:
-  // Throws std::bad_alloc when hiredis cannot allocate.
   FormattedCommand format(std::span<const std::string_view> argv);
-
- private:
-  std::vector<const char*> pointers_;
-  std::vector<std::size_t> lengths_;
 };
 
 // Incremental reply parser: feed whatever the socket delivered, then take complete replies out, oldest first.

@@ -6,7 +6,7 @@ add_executable(redis_client_tests
   ${CMAKE_CURRENT_LIST_DIR}/redis_client_failure_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/redis_client_connect_test.cpp
 )
-target_link_libraries(redis_client_tests PRIVATE gatehouse_options gatehouse_redis gatehouse_test_support
+target_link_libraries(redis_client_tests PRIVATE gatehouse_options gatehouse_redis gatehouse_test_support PkgConfig::HIREDIS
                                                  GTest::gtest_main GTest::gmock)
 gtest_discover_tests(redis_client_tests DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 60 LABELS "redis")
 

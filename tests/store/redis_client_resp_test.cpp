@@ -10,6 +10,8 @@
 #include "store/redis_client.h"
 #include "store/redis_resp.h"
 
+#include <hiredis/hiredis.h>
+
 namespace gatehouse::store {
 namespace {
 
@@ -21,6 +23,25 @@ TEST(RedisResp, FormatsArgumentsAsLengthPrefixedBulkStrings) {
   const std::string_view argv[] = {"SET", "k\0\r\n"sv, ""};
   const FormattedCommand command = formatter.format(argv);
   EXPECT_EQ(command.bytes(), "*3\r\n$3\r\nSET\r\n$4\r\nk\0\r\n\r\n$0\r\n\r\n"sv);
+}
+
+TEST(RedisResp, FormatsExactlyAsHiredisDoes) {
+  // hiredis's own formatter is the reference: many arguments (a two-digit count), long and binary ones.
+  std::vector<std::string> args = {"EVALSHA", std::string(40, 'f'), "10"};
+  for (int i = 0; i < 10; ++i)
+    args.push_back(std::string(static_cast<std::size_t>(i * 397), static_cast<char>(i)));
+  std::vector<std::string_view> views(args.begin(), args.end());
+  std::vector<const char*> pointers;
+  std::vector<std::size_t> lengths;
+  for (const auto& arg : args) pointers.push_back(arg.data()), lengths.push_back(arg.size());
+  char* expected = nullptr;
+  const int size =
+      redisFormatCommandArgv(&expected, static_cast<int>(args.size()), pointers.data(), lengths.data());
+  ASSERT_GT(size, 0);
+  const std::string reference(expected, static_cast<std::size_t>(size));
+  redisFreeCommand(expected);
+  CommandFormatter formatter;
+  EXPECT_EQ(formatter.format(views).bytes(), reference);
 }
 
 TEST(RedisResp, ParsesEveryReplyTypeWhenFedOneByteAtATime) {
