@@ -36,6 +36,8 @@ Usage: bench/run.sh [--quick] [options]
   --gatehouse PATH    the Gatehouse binary (default: build/proxy/gatehouse, else built in build-bench, Release)
   --no-pin            do not pin wrk to a CPU
   --nginx-only        leave Gatehouse out (to check the harness when Gatehouse does not build)
+  --targets "A B"     measure only these targets (e.g. "nginx gh-pass gh-sess-rl"), keep-alive throughput only:
+                      for quick before/after checks while working on one path
   -h, --help          this help
 
 Results: bench/results/<date-time>/ (summary.md, raw.csv, idle.csv, large.csv, redis_probe.csv, logs);
@@ -53,6 +55,7 @@ IDLE_CONNECTIONS=10000
 LARGE_MIB=256
 PIN=1
 NGINX_ONLY=0
+ONLY_TARGETS=
 GATEHOUSE_BIN=${GATEHOUSE_BIN:-}
 UPSTREAM_WORKERS=1
 declare -a OVERRIDES=()
@@ -68,6 +71,7 @@ while (($# > 0)); do
     --gatehouse) GATEHOUSE_BIN=$2; shift ;;
     --no-pin) PIN=0 ;;
     --nginx-only) NGINX_ONLY=1 ;;
+    --targets) ONLY_TARGETS=$2; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -101,6 +105,14 @@ main() {
   fi
   local gatehouse_targets=()
   [[ $NGINX_ONLY == 0 ]] && gatehouse_targets=(gh-pass gh-rl gh-sess-rl gh-mem)
+  if [[ -n $ONLY_TARGETS ]]; then
+    local name
+    for name in $ONLY_TARGETS; do
+      [[ -n ${TARGET_TITLE[$name]:-} ]] || die "--targets: unknown target $name (known: ${ALL_TARGETS[*]})"
+    done
+    read -r -a ALL_TARGETS <<<"$ONLY_TARGETS"
+    THROUGHPUT_TARGETS=("${ALL_TARGETS[@]}")
+  fi
 
   log "$MODE run: workers [$WORKERS_LIST], $REPS rep(s) x ${SECONDS_PER_RUN}s, results in $RUN_DIR"
   echo "$RAW_HEADER" >"$RUN_DIR/raw.csv"
@@ -112,7 +124,7 @@ main() {
     warm_up "${ALL_TARGETS[@]}"
     interleaved_rounds c50 "$workers" 50 / "${THROUGHPUT_TARGETS[@]}"
     [[ $MODE == full ]] && interleaved_rounds c200 "$workers" 200 / "${THROUGHPUT_TARGETS[@]}"
-    if ((first)); then
+    if ((first)) && [[ -z $ONLY_TARGETS ]]; then
       # One connection lands on one worker, so c=1 latency and the per-request Redis traffic are measured once.
       interleaved_rounds c1 "$workers" 1 / "${ALL_TARGETS[@]}"
       local storm_targets=(nginx-limit)
