@@ -2,22 +2,29 @@
 -- The same algorithm, step for step, as store/sliding_window.cpp (read its header for the model and the worst case):
 -- counts are compared scaled by the window, in integers, so both stores give identical answers.
 --
--- KEYS[i]  the HASH of limit i: w = window index, c = count in window w, p = count in window w - 1.
---          Every key shares the check's hash tag, so the script runs on one Redis Cluster slot.
+-- KEYS[i]  the counter of limit i: a HASH with one field, v = struct.pack('<ddd', w, c, p): w = window index
+--          (now_ms // window_ms), c = count in window w, p = count in window w - 1, as little-endian doubles
+--          (exact integers below 2^53). Packed, it costs one HGET and one HSET to read and write, and no
+--          formatting or parsing (decimal text would cost a third more of the script's own work). A HASH, not a
+--          STRING, so that a session GET of a rate-limit key fails as in the memory store. To read one:
+--          EVAL "return {struct.unpack('<ddd', redis.call('HGET', KEYS[1], 'v'))}" 1 <key>
+--          Its expiry, (w + 2) * window_ms, is when its counts stop mattering. Every key shares the check's
+--          hash tag, so the script runs on one Redis Cluster slot. There is at least one limit.
 -- ARGV[1]  the cost of the request
 -- ARGV[2i], ARGV[2i+1]  limit i: requests, window in ms
 -- Returns  {allowed (1|0), retry_after_ms, now_ms, remaining_1, reset_after_1, remaining_2, reset_after_2, ...}
 --
 -- Time is Redis's own (TIME), so that Gatehouse instances with skewed clocks agree. A rejected request writes
--- nothing; an admitted one rewrites each HASH and sets its expiry to the moment its counts stop mattering.
+-- nothing; an admitted one rewrites v, and sets the expiry when the counter enters a new window (writes within
+-- a window keep it, as it does not change). So a check is TIME, then an HGET and an HSET per limit, plus a
+-- PEXPIRE once per window. The script is the Redis CPU of every rate-limited request, so it also keeps its own
+-- Lua work small: no tables but the reply and one flat array, no closures but idiv.
 
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local cost = tonumber(ARGV[1])
+local floor = math.floor
 
 -- floor(a / b) for integers a >= 0, b > 0: the double division may round up across an integer, so correct it.
 local function idiv(a, b)
-  local q = math.floor(a / b)
+  local q = floor(a / b)
   if q * b > a then
     q = q - 1
   elseif (q + 1) * b <= a then
@@ -26,93 +33,107 @@ local function idiv(a, b)
   return q
 end
 
--- The counts of every limit, rolled to the window that contains now.
-local limits = {}
+local time = redis.call('TIME')
+local now = time[1] * 1000 + floor(time[2] / 1000)
+-- ARGV holds numeric strings: arithmetic converts them, which costs less than a call to tonumber.
+local cost = ARGV[1] + 0
+local limits = #KEYS
+
+-- The counts of every limit, rolled to the window that contains now, kept seven to a limit in one flat array:
+-- state[7i-6..7i] = limit i's requests, window, window index, current, previous, whether it admits the cost,
+-- whether its stored counter is of this window already (and so has the right expiry).
+local state = {false, false, false, false, false, false, false}  -- sized for the common single limit
 local allowed = true
-for i = 1, #KEYS do
-  local l = {limit = tonumber(ARGV[2 * i]), window = tonumber(ARGV[2 * i + 1])}
-  l.index = idiv(now, l.window)
-  l.start = l.index * l.window
-  local stored = redis.call('HMGET', KEYS[i], 'w', 'c', 'p')
-  local w, c, p = tonumber(stored[1]), tonumber(stored[2]) or 0, tonumber(stored[3]) or 0
-  if w == l.index then
-    l.current, l.previous = c, p
-  elseif w == l.index - 1 then
-    l.current, l.previous = 0, c
-  else
-    l.current, l.previous = 0, 0
+for i = 1, limits do
+  local limit, window = ARGV[2 * i] + 0, ARGV[2 * i + 1] + 0
+  local index = idiv(now, window)
+  local stored = redis.call('HGET', KEYS[i], 'v')
+  local w, c, p
+  if stored and #stored == 24 then
+    w, c, p = struct.unpack('<ddd', stored)
   end
-  l.admits = l.previous * (l.window - (now - l.start)) + (l.current + cost) * l.window <= l.limit * l.window
-  allowed = allowed and l.admits
-  limits[i] = l
+  local current, previous = 0, 0
+  if w == index then
+    current, previous = c, p
+  elseif w == index - 1 then
+    previous = c
+  end
+  local admits = previous * (window - (now - index * window)) + (current + cost) * window <= limit * window
+  allowed = allowed and admits
+  local s = 7 * i
+  state[s - 6], state[s - 5], state[s - 4], state[s - 3], state[s - 2], state[s - 1], state[s] =
+    limit, window, index, current, previous, admits, w == index
 end
 
--- Count the request in every limit; two limits with one key share one counter and count it once.
-if allowed then
-  local counted = {}
-  for i = 1, #KEYS do
-    local l = limits[i]
-    if counted[KEYS[i]] then
-      l.current = counted[KEYS[i]].current
-    else
-      l.current = l.current + cost
-      counted[KEYS[i]] = l
-      redis.call('HSET', KEYS[i], 'w', string.format('%d', l.index), 'c', string.format('%d', l.current),
-        'p', string.format('%d', l.previous))
-      redis.call('PEXPIRE', KEYS[i], l.start + 2 * l.window - now)
-    end
-  end
-end
-
--- The earliest time >= now at which this limit admits the cost; nil when never (cost > limit).
-local function admission_time(l)
-  if cost > l.limit then
-    return nil
-  end
-  if l.current + cost <= l.limit then
-    if l.previous == 0 then
-      return now
-    end
-    local max_weight = idiv((l.limit - l.current - cost) * l.window, l.previous)
-    if max_weight >= l.window then
-      return now
-    end
-    return math.max(now, l.start + l.window - max_weight)
-  end
-  local next_start = l.start + l.window
-  local max_weight = idiv((l.limit - cost) * l.window, l.current)
-  if max_weight >= l.window then
-    return next_start
-  end
-  return next_start + l.window - max_weight
-end
-
-local reply = {allowed and 1 or 0, 0, now}
+local reply = {allowed and 1 or 0, 0, now, 0, 0}
 local admission, never, longest = now, false, 0
-for i = 1, #KEYS do
-  local l = limits[i]
+for i = 1, limits do
+  local s = 7 * i
+  local limit, window, index = state[s - 6], state[s - 5], state[s - 4]
+  local current, previous = state[s - 3], state[s - 2]
+  local start = index * window
+
+  -- Count the request; two limits with one key share one counter and count it once.
+  if allowed then
+    local first = i
+    for j = 1, i - 1 do
+      if KEYS[j] == KEYS[i] then
+        first = j
+        break
+      end
+    end
+    if first == i then
+      current = current + cost
+      redis.call('HSET', KEYS[i], 'v', struct.pack('<ddd', index, current, previous))
+      if not state[s] then
+        redis.call('PEXPIRE', KEYS[i], start + 2 * window - now)
+      end
+    else
+      current = state[7 * first - 3]
+    end
+    state[s - 3] = current
+  end
+
   local remaining = 0
-  if l.admits then
-    local used = l.previous * (l.window - (now - l.start)) + l.current * l.window
-    if used < l.limit * l.window then
-      remaining = idiv(l.limit * l.window - used, l.window)
+  if state[s - 1] then
+    local used = previous * (window - (now - start)) + current * window
+    if used < limit * window then
+      remaining = idiv(limit * window - used, window)
     end
   end
   local reset_after = 0
-  if l.current > 0 then
-    reset_after = l.start + 2 * l.window - now
-  elseif l.previous > 0 then
-    reset_after = l.start + l.window - now
+  if current > 0 then
+    reset_after = start + 2 * window - now
+  elseif previous > 0 then
+    reset_after = start + window - now
   end
-  reply[#reply + 1] = remaining
-  reply[#reply + 1] = reset_after
-  longest = math.max(longest, l.window)
+  reply[2 * i + 2] = remaining
+  reply[2 * i + 3] = reset_after
+  if window > longest then
+    longest = window
+  end
+
+  -- The earliest time >= now at which this limit admits the cost; never when cost > limit.
   if not allowed then
-    local at = admission_time(l)
-    if at then
-      admission = math.max(admission, at)
-    else
+    if cost > limit then
       never = true
+    elseif current + cost <= limit then
+      if previous > 0 then
+        local max_weight = idiv((limit - current - cost) * window, previous)
+        if max_weight < window and start + window - max_weight > admission then
+          admission = start + window - max_weight
+        end
+      end
+    else
+      local next_start = start + window
+      local max_weight = idiv((limit - cost) * window, current)
+      local at = next_start
+      if max_weight < window then
+        at = next_start + window - max_weight
+      end
+      if at > admission then
+        admission = at
+      end
     end
   end
 end
