@@ -15,6 +15,8 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto kSweepInterval = std::chrono::seconds(1);
+// How far the idle list may exceed max_idle between two sweeps.
+constexpr std::size_t kBurstFactor = 4;
 constexpr std::size_t kReadBufferBytes = 16 * 1024;
 // A connection back in the pool for less than this is reused without a liveness probe (a system call): under
 // load connections come back within microseconds, and an app that closed one in that instant costs a retry
@@ -76,6 +78,7 @@ void UpstreamPool::sweep() {
   // acquire; the oldest sit at the front.
   const auto now = std::chrono::steady_clock::now();
   while (!idle_.empty() && now - idle_.front()->idle_since >= config_.idle_timeout) idle_.pop_front();
+  while (idle_.size() > config_.max_idle) idle_.pop_front();
   sweep_timer_.expires_after(kSweepInterval);
   sweep_timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](error_code ec) {
     if (ec || alive.expired()) return;
@@ -137,7 +140,7 @@ void UpstreamPool::connect(AcquireHandler handler) {
 void UpstreamPool::release(UpstreamConnectionPtr connection) {
   if (!connection || config_.max_idle == 0) return;
   connection->idle_since = std::chrono::steady_clock::now();
-  if (idle_.size() >= config_.max_idle) idle_.pop_front();  // the oldest goes
+  if (idle_.size() >= kBurstFactor * config_.max_idle) idle_.pop_front();  // the longest idle goes
   idle_.push_back(std::move(connection));
 }
 

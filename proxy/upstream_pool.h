@@ -45,7 +45,11 @@ class UpstreamPool {
   // A new connection, connected within connect_timeout (also the retry after a stale pooled connection
   // failed). The handler runs on the worker's io_context, never inside this call.
   void connect(AcquireHandler handler);
-  // A connection whose last exchange completed cleanly and may carry another: kept, unless the pool is full.
+  // A connection whose last exchange completed cleanly and may carry another: kept. Beyond max_idle, the
+  // longest idle are closed at the next sweep (within a second), not at once: requests released by one batch
+  // of store replies come back in bursts, and closing the excess on release made each burst connect anew
+  // (HAProxy purges its idle pools progressively for the same reason). Never more than kBurstFactor ×
+  // max_idle are kept.
   void release(UpstreamConnectionPtr connection);
   // Closes idle connections (drain).
   void closeIdle();
