@@ -5,7 +5,6 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/write.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include "filters/identity_headers.h"
@@ -13,6 +12,7 @@
 #include "proxy/http/error_body.h"
 #include "proxy/http/forwarded.h"
 #include "proxy/http/hop_by_hop.h"
+#include "proxy/http/parse_buffered.h"
 #include "proxy/http/request_checks.h"
 #include "proxy/http/request_id.h"
 #include "proxy/router.h"
@@ -355,8 +355,24 @@ void DownstreamConnection::doReadRequestBody() {
   body.data = request_chunk_.data();
   body.size = request_chunk_.size();
   armDeadline(Waiting::Client, worker_.runtime().config->limits.idle_timeout);
-  bhttp::async_read(socket_, buffer_, *request_,
-                    [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onReadRequestBody(ec); });
+  pumpRequestBody();
+}
+
+void DownstreamConnection::pumpRequestBody() {
+  ErrorCode parse_error;
+  if (http::parseBuffered(*request_, buffer_, http::ParseGoal::SomeBody, request_chunk_.size(),
+                          parse_error)) {
+    return onReadRequestBody(parse_error);
+  }
+  socket_.async_read_some(buffer_.prepare(kChunkBytes),
+                          [self = shared_from_this()](ErrorCode ec, std::size_t n) {
+                            if (self->closed_) return;
+                            if (ec == asio::error::eof)
+                              return self->onReadRequestBody(http::parseEndOfStream(*self->request_));
+                            if (ec) return self->onReadRequestBody(ec);
+                            self->buffer_.commit(n);
+                            self->pumpRequestBody();
+                          });
 }
 
 void DownstreamConnection::onReadRequestBody(ErrorCode ec) {
@@ -404,9 +420,27 @@ void DownstreamConnection::doReadResponseHeader() {
   response_->body_limit(boost::none);  // streamed: the app decides how much it sends
   if (request_->get().method() == bhttp::verb::head) response_->skip(true);
   armDeadline(Waiting::Upstream, worker_.runtime().config->upstream.response_timeout);
-  bhttp::async_read_header(
-      upstream_->socket, upstream_->buffer, *response_,
-      [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onReadResponseHeader(ec); });
+  pumpResponse(http::ParseGoal::Header);
+}
+
+void DownstreamConnection::pumpResponse(http::ParseGoal goal) {
+  const auto done = [this, goal](ErrorCode ec) {
+    goal == http::ParseGoal::Header ? onReadResponseHeader(ec) : onReadResponseBody(ec);
+  };
+  ErrorCode parse_error;
+  const auto room = goal == http::ParseGoal::SomeBody ? response_chunk_.size() : 0;
+  if (http::parseBuffered(*response_, upstream_->buffer, goal, room, parse_error)) return done(parse_error);
+  upstream_->socket.async_read_some(upstream_->buffer.prepare(kChunkBytes),
+                                    [self = shared_from_this(), done, goal](ErrorCode ec, std::size_t n) {
+                                      if (self->closed_) return;
+                                      if (!self->upstream_)
+                                        return done(asio::error::operation_aborted);  // let go of meanwhile
+                                      if (ec == asio::error::eof)
+                                        return done(http::parseEndOfStream(*self->response_));
+                                      if (ec) return done(ec);
+                                      self->upstream_->buffer.commit(n);
+                                      self->pumpResponse(goal);
+                                    });
 }
 
 bool DownstreamConnection::retryOnFreshConnection(ErrorCode ec) {
@@ -471,8 +505,7 @@ void DownstreamConnection::doReadResponseBody() {
   body.data = response_chunk_.data();
   body.size = response_chunk_.size();
   armDeadline(Waiting::Upstream, worker_.runtime().config->upstream.response_timeout);
-  bhttp::async_read(upstream_->socket, upstream_->buffer, *response_,
-                    [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onReadResponseBody(ec); });
+  pumpResponse(http::ParseGoal::SomeBody);
 }
 
 void DownstreamConnection::onReadResponseBody(ErrorCode ec) {
@@ -627,6 +660,8 @@ void DownstreamConnection::finishExchange() {
   logAccess();
   request_chunk_.release();
   response_chunk_.release();
+  // A request body was read through 16 KiB steps: an idle keep-alive connection should not keep that room.
+  if (buffer_.size() == 0 && buffer_.capacity() > kIdleBufferBytes) buffer_.shrink_to_fit();
   if (upstream_ && response_keep_alive_ && response_->is_done() && upstream_->buffer.size() == 0) {
     worker_.upstream().release(std::move(upstream_));
   } else {

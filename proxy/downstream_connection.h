@@ -26,6 +26,7 @@
 #include "proxy/buffer_pool.h"
 #include "proxy/filter_chain.h"
 #include "proxy/http/forwarded.h"
+#include "proxy/http/parse_buffered.h"
 #include "proxy/outgoing_message.h"
 #include "proxy/upstream_pool.h"
 
@@ -68,6 +69,7 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   };
 
   static constexpr std::size_t kChunkBytes = BufferPool::kBufferBytes;
+  static constexpr std::size_t kIdleBufferBytes = 4096;  // the most client-buffer room kept between requests
 
   // Request head.
   void doReadHead();
@@ -87,10 +89,12 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   void doWriteContinue();
   void doSendRequest();
   void doReadRequestBody();
+  void pumpRequestBody();  // parse buffered client bytes, read more until some body bytes are in
   void onReadRequestBody(ErrorCode ec);
   void doWriteRequest(std::string_view data, bool last);
   void onWriteRequest(ErrorCode ec, bool last);
   void doReadResponseHeader();
+  void pumpResponse(http::ParseGoal goal);  // parse buffered upstream bytes, read more until the goal
   void onReadResponseHeader(ErrorCode ec);
   void doReadResponseBody();
   void onReadResponseBody(ErrorCode ec);

@@ -1,7 +1,11 @@
 // Bodies streamed both ways, 100-continue, and WebSocket tunnelling, through real sockets.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
 #include <iostream>
+#include <string_view>
+#include <thread>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
@@ -149,6 +153,118 @@ TEST(Streaming, OneGibibyteEachWayWithBoundedMemory) {
 #else
   EXPECT_LT(peak, 64 * 1024) << "peak RSS " << peak << " KiB";
 #endif
+}
+
+// A one-connection app written by hand, to control when each byte leaves it. Everything it does is bounded:
+// accepting waits at most 5 s, and each test's waits are bounded by futures with timeouts.
+class HandWrittenApp {
+ public:
+  HandWrittenApp() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    acceptor_.non_blocking(true);
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+
+  bool accept(tcp::socket& socket) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      boost::system::error_code ec;
+      acceptor_.accept(socket, ec);
+      if (!ec) return socket.non_blocking(false), true;
+      std::this_thread::sleep_for(5ms);
+    }
+    return false;
+  }
+  asio::io_context& io() { return io_; }
+
+ private:
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+};
+
+// Reads from `socket` until `data` contains `text` (or the peer closes).
+bool readUntilContains(tcp::socket& socket, std::string& data, std::string_view text) {
+  char bytes[4096];
+  while (data.find(text) == std::string::npos) {
+    boost::system::error_code ec;
+    const auto n = socket.read_some(asio::buffer(bytes), ec);
+    if (ec) return false;
+    data.append(bytes, n);
+  }
+  return true;
+}
+
+TEST(Streaming, ResponseBytesAreRelayedAsTheyArriveNotWhenABufferFills) {
+  // An event stream: the app sends one small chunk, and the next only once the client has seen the first
+  // (or after 3 s). A proxy that waits for a full buffer delivers "first" only together with "second".
+  HandWrittenApp app;
+  std::promise<void> client_saw_first;
+  auto saw_first = client_saw_first.get_future();
+  std::atomic<bool> second_sent{false};
+  std::thread app_thread([&] {
+    tcp::socket socket(app.io());
+    if (!app.accept(socket)) return;
+    std::string request;
+    if (!readUntilContains(socket, request, "\r\n\r\n")) return;
+    asio::write(socket,
+                asio::buffer(std::string(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "d\r\ndata: first\n\n\r\n")));
+    saw_first.wait_for(3s);
+    second_sent = true;
+    asio::write(socket, asio::buffer(std::string("e\r\ndata: second\n\n\r\n0\r\n\r\n")));
+    std::string rest;
+    readUntilContains(socket, rest, "never");  // until the proxy lets go of the connection
+  });
+  {
+    ProxyInstance proxy(testConfig(app.address(), kCatchAll));
+    asio::io_context io;
+    tcp::socket client(io);
+    client.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), proxy.port()));
+    asio::write(client, asio::buffer(std::string("GET /events HTTP/1.1\r\nHost: x\r\n\r\n")));
+    std::string received;
+    EXPECT_TRUE(
+        readUntilContains(client, received, "data: first"));  // no ASSERT: the app thread is joined below
+    EXPECT_FALSE(second_sent.load())
+        << "the first event reached the client only after the app sent the second";
+    client_saw_first.set_value();
+    EXPECT_TRUE(readUntilContains(client, received, "data: second"));
+  }
+  app_thread.join();
+}
+
+TEST(Streaming, RequestBodyBytesAreRelayedAsTheyArrive) {
+  // A slow upload: the client sends its first chunk and the rest only once the app has seen it (or after
+  // 3 s). The app answers once the whole body is in.
+  HandWrittenApp app;
+  std::promise<void> app_saw_first;
+  auto saw_first = app_saw_first.get_future();
+  std::thread app_thread([&] {
+    tcp::socket socket(app.io());
+    if (!app.accept(socket)) return;
+    std::string request;
+    if (!readUntilContains(socket, request, "first")) return;
+    app_saw_first.set_value();
+    if (!readUntilContains(socket, request, "0\r\n\r\n")) return;
+    asio::write(socket, asio::buffer(std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")));
+    std::string rest;
+    readUntilContains(socket, rest, "never");
+  });
+  {
+    ProxyInstance proxy(testConfig(app.address(), kCatchAll));
+    asio::io_context io;
+    tcp::socket client(io);
+    client.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), proxy.port()));
+    asio::write(client,
+                asio::buffer(std::string(
+                    "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n")));
+    EXPECT_EQ(saw_first.wait_for(3s), std::future_status::ready)
+        << "the app saw no body byte until the client sent all of it";
+    asio::write(client, asio::buffer(std::string("6\r\nsecond\r\n0\r\n\r\n")));
+    std::string received;
+    EXPECT_TRUE(readUntilContains(client, received, "\r\n\r\nok"));
+    EXPECT_EQ(firstStatus(received), 200u) << received;
+  }
+  app_thread.join();
 }
 
 }  // namespace
