@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 #include "filters/json_pointer.h"
@@ -26,7 +27,11 @@ bool isUsableRole(std::string_view role) {
 std::optional<SessionIdentity> parseSessionIdentity(std::string_view stored,
                                                     const config::SessionPolicy& policy) {
   boost::system::error_code ec;
-  const boost::json::value document = boost::json::parse(stored, ec);
+  // Parsed into stack memory (a session is usually a few hundred bytes; a larger one spills to the heap): the
+  // document lives only in this function, so no allocation per request is needed for it.
+  unsigned char scratch[4096];
+  boost::json::monotonic_resource memory(scratch, sizeof(scratch));
+  const boost::json::value document = boost::json::parse(stored, ec, &memory);
   if (ec) return std::nullopt;
 
   SessionIdentity identity;

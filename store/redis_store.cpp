@@ -6,11 +6,15 @@
 #include <utility>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "store/lua_scripts.h"
 #include "store/rate_limit_keys.h"
 
 namespace gatehouse::store {
 namespace {
+
+constexpr std::size_t kInlineLimits = 2;
 
 // The status a call completes with: the client's when it did not get an answer, Error when Redis answered
 // one.
@@ -97,18 +101,18 @@ void RedisStore::checkRateLimit(const RateLimitCheck& check, std::function<void(
     done(failedCheck(StoreStatus::Error));
     return;
   }
-  std::vector<std::string> keys;
-  std::vector<std::string> args;
-  keys.reserve(check.limits.size());
-  args.reserve(1 + 2 * check.limits.size());
+  // On the stack for the usual one or two limits: this runs for every rate-limited request.
+  boost::container::small_vector<std::string, kInlineLimits> keys;
+  boost::container::small_vector<std::string, 1 + 2 * kInlineLimits> args;
   args.push_back(std::to_string(check.cost));
   for (const WindowLimit& limit : check.limits) {
     keys.push_back(rateLimitKey(check.key, check.algorithm, limit.window));
     args.push_back(std::to_string(limit.requests));
     args.push_back(std::to_string(limit.window.count()));
   }
-  const std::vector<std::string_view> key_views(keys.begin(), keys.end());
-  const std::vector<std::string_view> arg_views(args.begin(), args.end());
+  const boost::container::small_vector<std::string_view, kInlineLimits> key_views(keys.begin(), keys.end());
+  const boost::container::small_vector<std::string_view, 1 + 2 * kInlineLimits> arg_views(args.begin(),
+                                                                                          args.end());
   const LuaScript& script =
       check.algorithm == RateLimitAlgorithm::SlidingLog ? lua::slidingLog() : lua::slidingWindow();
   pick().eval(script, key_views, arg_views,

@@ -105,6 +105,19 @@ TEST(SessionIdentity, ReadsThePlainSeedShape) {
   EXPECT_EQ(identity->expires_at_ms, 1700000000000);
 }
 
+TEST(SessionIdentity, ReadsASessionFarLargerThanTheParsersStackMemory) {
+  // Apps keep carts and flash messages in sessions: 64 KiB of them, the user last.
+  std::string stored = R"({"cart":[)";
+  for (int i = 0; i < 2000; ++i)
+    stored += (i ? "," : "") + std::string(R"({"sku":"item-)") + std::to_string(i) + R"("})";
+  stored += R"(],"user":{"username":"carol","role":"buyer"}})";
+  ASSERT_GT(stored.size(), 32u * 1024);
+  const auto identity = parseSessionIdentity(stored, expressPolicy());
+  ASSERT_TRUE(identity);
+  EXPECT_EQ(identity->user, "carol");
+  EXPECT_EQ(identity->roles, Strings{"buyer"});
+}
+
 TEST(SessionIdentity, NoUserMeansNoIdentity) {
   const config::SessionPolicy policy = expressPolicy();
   EXPECT_FALSE(parseSessionIdentity(R"({"cookie":{}})", policy));
