@@ -35,91 +35,92 @@ class Listener {
   std::vector<asio::ip::tcp::socket> accepted_;
 };
 
-config::UpstreamConfig upstreamAt(std::uint16_t port, std::size_t max_idle) {
-  config::UpstreamConfig config;
-  config.address.host = "127.0.0.1";
-  config.address.port = port;
-  config.address.text = "127.0.0.1:" + std::to_string(port);
-  config.max_idle = max_idle;
-  config.connect_timeout = 1s;
-  return config;
-}
+// A pool with `max_idle` in front of a loopback listener.
+class PoolTest {
+ public:
+  explicit PoolTest(std::size_t max_idle) : listener_(io_), config_(upstreamAt(listener_.port(), max_idle)) {}
+  ~PoolTest() { pool_.shutdown(); }
 
-// Opens `count` connections at once, as a burst of requests would.
-std::vector<UpstreamConnectionPtr> connectMany(asio::io_context& io, UpstreamPool& pool, std::size_t count) {
-  std::vector<UpstreamConnectionPtr> connections;
-  std::size_t failed = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    pool.connect([&](boost::system::error_code ec, UpstreamConnectionPtr connection) {
-      if (ec) ++failed;
-      if (connection) connections.push_back(std::move(connection));
-    });
+  UpstreamPool& pool() { return pool_; }
+  asio::io_context& io() { return io_; }
+
+  // Opens `count` connections at once, as a burst of requests would.
+  std::vector<UpstreamConnectionPtr> connectMany(std::size_t count) {
+    std::vector<UpstreamConnectionPtr> connections;
+    std::size_t failed = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      pool_.connect([&](boost::system::error_code ec, UpstreamConnectionPtr connection) {
+        if (ec) ++failed;
+        if (connection) connections.push_back(std::move(connection));
+      });
+    }
+    EXPECT_TRUE(testing::runUntil(
+        io_, [&] { return connections.size() + failed == count; }, 5000ms));
+    EXPECT_EQ(failed, 0u);
+    return connections;
   }
-  EXPECT_TRUE(testing::runUntil(
-      io, [&] { return connections.size() + failed == count; }, 5000ms));
-  EXPECT_EQ(failed, 0u);
-  return connections;
-}
+
+  void releaseAll(std::vector<UpstreamConnectionPtr>& connections) {
+    for (auto& connection : connections) pool_.release(std::move(connection));
+  }
+
+ private:
+  static config::UpstreamConfig upstreamAt(std::uint16_t port, std::size_t max_idle) {
+    config::UpstreamConfig config;
+    config.address.host = "127.0.0.1";
+    config.address.port = port;
+    config.address.text = "127.0.0.1:" + std::to_string(port);
+    config.max_idle = max_idle;
+    config.connect_timeout = 1s;
+    return config;
+  }
+
+  asio::io_context io_;
+  Listener listener_;
+  config::UpstreamConfig config_;
+  UpstreamPool pool_{io_, config_};
+};
 
 TEST(UpstreamPool, ABurstAboveMaxIdleIsKeptUntilTheSweepThenTrimmedToMaxIdle) {
-  asio::io_context io;
-  Listener listener(io);
-  const auto config = upstreamAt(listener.port(), 4);
-  UpstreamPool pool(io, config);
-  auto burst = connectMany(io, pool, 10);
-  for (auto& connection : burst) pool.release(std::move(connection));
+  PoolTest test(4);
+  auto burst = test.connectMany(10);
+  test.releaseAll(burst);
   // Released together: all kept for now, so the next burst reuses them instead of connecting again.
-  EXPECT_EQ(pool.idleCount(), 10u);
+  EXPECT_EQ(test.pool().idleCount(), 10u);
   std::vector<UpstreamConnectionPtr> again;
-  std::size_t reused = 0;
-  while (auto idle = pool.takeIdle()) {
+  while (auto idle = test.pool().takeIdle()) {
     EXPECT_TRUE(idle->reused);
     again.push_back(std::move(idle));
-    ++reused;
   }
-  EXPECT_EQ(reused, 10u);
-  for (auto& connection : again) pool.release(std::move(connection));
+  EXPECT_EQ(again.size(), 10u);
+  test.releaseAll(again);
   // The sweep (once a second) closes the excess, longest idle first.
   EXPECT_TRUE(testing::runUntil(
-      io, [&] { return pool.idleCount() == 4u; }, 2500ms))
-      << pool.idleCount();
-  pool.shutdown();
+      test.io(), [&] { return test.pool().idleCount() == 4u; }, 2500ms))
+      << test.pool().idleCount();
 }
 
 TEST(UpstreamPool, NeverKeepsMoreThanFourTimesMaxIdle) {
-  asio::io_context io;
-  Listener listener(io);
-  const auto config = upstreamAt(listener.port(), 2);
-  UpstreamPool pool(io, config);
-  auto burst = connectMany(io, pool, 12);
-  for (auto& connection : burst) pool.release(std::move(connection));
-  EXPECT_EQ(pool.idleCount(), 8u);
-  pool.shutdown();
+  PoolTest test(2);
+  auto burst = test.connectMany(12);
+  test.releaseAll(burst);
+  EXPECT_EQ(test.pool().idleCount(), 8u);
 }
 
 TEST(UpstreamPool, MaxIdleZeroKeepsNothing) {
-  asio::io_context io;
-  Listener listener(io);
-  const auto config = upstreamAt(listener.port(), 0);
-  UpstreamPool pool(io, config);
-  auto burst = connectMany(io, pool, 2);
-  for (auto& connection : burst) pool.release(std::move(connection));
-  EXPECT_EQ(pool.idleCount(), 0u);
-  EXPECT_EQ(pool.takeIdle(), nullptr);
-  pool.shutdown();
+  PoolTest test(0);
+  auto burst = test.connectMany(2);
+  test.releaseAll(burst);
+  EXPECT_EQ(test.pool().idleCount(), 0u);
+  EXPECT_EQ(test.pool().takeIdle(), nullptr);
 }
 
 TEST(UpstreamPool, TheMostRecentlyReleasedConnectionIsTakenFirst) {
-  asio::io_context io;
-  Listener listener(io);
-  const auto config = upstreamAt(listener.port(), 4);
-  UpstreamPool pool(io, config);
-  auto pair = connectMany(io, pool, 2);
+  PoolTest test(4);
+  auto pair = test.connectMany(2);
   const auto* last = pair[1].get();
-  pool.release(std::move(pair[0]));
-  pool.release(std::move(pair[1]));
-  EXPECT_EQ(pool.takeIdle().get(), last);
-  pool.shutdown();
+  test.releaseAll(pair);
+  EXPECT_EQ(test.pool().takeIdle().get(), last);
 }
 
 }  // namespace
