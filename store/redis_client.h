@@ -1,6 +1,7 @@
 // An asynchronous Redis client that runs on one worker's io_context: no threads of its own, no locks, no
-// blocking calls. hiredis does what it is good at (formatting commands as RESP, parsing replies with
-// redisReader); Asio owns the socket, so TLS goes through Asio's SSL stream.
+// blocking calls. hiredis parses replies (redisReader); commands are formatted as RESP in
+// store/redis_resp.cpp (hiredis 0.14's formatter sprintf's every length); Asio owns the socket, so TLS goes
+// through Asio's SSL stream.
 //
 // Pipelining: commands issued during one turn of the event loop are written together in one write; replies
 // are matched to callers in order. Every command completes exactly once: with a reply, or with an error
