@@ -55,6 +55,10 @@ struct RequestInfo {
   // session.user).
   std::optional<std::string> user;
   std::vector<std::string> roles;
+  // Set by the session filter's onPrefetch: the user this session id belonged to at its last successful
+  // lookup on this worker. A guess that lets rate_limit prefetch a session.user-keyed check; never an
+  // identity.
+  std::optional<std::string> predicted_user;
 };
 
 enum class FilterStatus {
@@ -88,8 +92,8 @@ class Filter {
   // call depends only on the request as it arrived (not on what an earlier filter finds) may start it here:
   // the store calls of one request then leave in the same turn of the event loop — one pipelined write, one
   // round trip — instead of one after another. The filter must not act on the request here; it answers in
-  // onRequest as usual.
-  virtual void onPrefetch(const RequestHeader& /*request*/, const RequestInfo& /*info*/) {}
+  // onRequest as usual. It may leave a hint for later filters' prefetch in `info` (predicted_user).
+  virtual void onPrefetch(const RequestHeader& /*request*/, RequestInfo& /*info*/) {}
 
   // Called once per request, in route order. The filter may change the request header. Return Continue to
   // pass the request on; return Stop and call callbacks.resume() or callbacks.reply() exactly once, now or

@@ -36,6 +36,7 @@ struct RateLimitShared {
   std::atomic<std::uint64_t> store_error{0};
   std::atomic<std::uint64_t> fallback_local{0};
   std::atomic<std::uint64_t> local_cache_hit{0};
+  std::atomic<std::uint64_t> mispredicted{0};
 };
 
 namespace {
@@ -48,15 +49,25 @@ class RateLimitFilter final : public Filter {
   // A key that does not depend on the session is known from the request alone: the check starts now, in the
   // same event-loop turn as the session lookup, so both reach Redis in one write. Like nginx's limit_req
   // (which runs before access checks), the request is then counted even if a session filter before this one
-  // rejects it.
-  void onPrefetch(const RequestHeader& request, const RequestInfo& info) override {
-    if (shared_->keys.dependsOnSession() || isAllowListed(info.client_ip)) return;
-    buildCheck(request, info);
+  // rejects it. A key with session.user is prefetched with the session filter's guess of the user
+  // (info.predicted_user), which onRequest checks against the user the lookup found.
+  void onPrefetch(const RequestHeader& request, RequestInfo& info) override {
+    if (isAllowListed(info.client_ip)) return;
+    if (shared_->keys.dependsOnSession()) {
+      if (!info.predicted_user) return;  // no guess: the check waits for the session lookup
+      std::optional<std::string> found_user = std::exchange(info.user, info.predicted_user);
+      buildCheck(request, info);
+      info.user = std::move(found_user);
+      prefetched_for_ = info.predicted_user;
+    } else {
+      buildCheck(request, info);
+    }
     if (!shared_->policy->shadow && cache_->find(check_.key, shared_->clock()))
       return;  // onRequest refuses locally
     state_ = State::Prefetching;
+    prefetch_alive_ = std::make_shared<bool>(true);
     services_.store.checkRateLimit(
-        check_, [this, alive = std::weak_ptr<bool>(alive_)](store::RateLimitResult r) {
+        check_, [this, alive = std::weak_ptr<bool>(prefetch_alive_)](store::RateLimitResult r) {
           if (alive.expired()) return;
           if (state_ == State::Prefetching) {
             early_result_ = std::move(r);  // onRequest has not run yet: it takes the answer from here
@@ -68,7 +79,15 @@ class RateLimitFilter final : public Filter {
 
   FilterStatus onRequest(RequestHeader& request, RequestInfo& info, FilterCallbacks& callbacks) override {
     callbacks_ = &callbacks;
-    if (state_ == State::Prefetching) return awaitPrefetched();
+    if (state_ == State::Prefetching) {
+      if (!prefetched_for_ || info.user == prefetched_for_) return awaitPrefetched();
+      // The guess was wrong (the session now belongs to someone else, or is gone): the guessed user's check
+      // has counted this request, once; its answer is dropped and the user found is checked below.
+      RateLimitShared::bump(shared_->mispredicted);
+      prefetch_alive_.reset();
+      early_result_.reset();
+      state_ = State::Idle;
+    }
     const config::RateLimitPolicy& policy = *shared_->policy;
     if (isAllowListed(info.client_ip)) {
       RateLimitShared::bump(shared_->allow_listed);
@@ -102,6 +121,7 @@ class RateLimitFilter final : public Filter {
   void onCancel() override {
     state_ = State::Cancelled;
     alive_.reset();  // a store answer arriving later finds its token expired
+    prefetch_alive_.reset();
   }
 
  private:
@@ -217,6 +237,8 @@ class RateLimitFilter final : public Filter {
   WorkerServices& services_;
   std::shared_ptr<OverLimitCache> cache_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::shared_ptr<bool> prefetch_alive_;       // the prefetched check's token: reset to drop its answer
+  std::optional<std::string> prefetched_for_;  // the guessed user a session.user key was prefetched with
   FilterCallbacks* callbacks_ = nullptr;
   State state_ = State::Idle;
   bool in_on_request_ = false;
@@ -258,6 +280,7 @@ RateLimitStats RateLimitFilterFactory::counters() const {
   stats.store_error = read(shared_->store_error);
   stats.fallback_local = read(shared_->fallback_local);
   stats.local_cache_hit = read(shared_->local_cache_hit);
+  stats.mispredicted = read(shared_->mispredicted);
   return stats;
 }
 

@@ -37,6 +37,7 @@ struct RateLimitStats {
   std::uint64_t store_error = 0;      // the store answered with a status other than Ok
   std::uint64_t fallback_local = 0;   // `on_store_error: local` asked the memory store
   std::uint64_t local_cache_hit = 0;  // refused from the over-limit cache without asking the store
+  std::uint64_t mispredicted = 0;     // a session.user key prefetched for a user the session no longer had
 };
 
 // What every filter of one policy shares: immutable config plus relaxed atomic counters. Held by shared_ptr

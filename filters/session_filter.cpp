@@ -61,7 +61,19 @@ struct CachedIdentity {
 struct PolicyWorkerState {
   LruMap<CachedIdentity> identities{kIdentityCacheEntries};
   LruMap<SteadyTime> last_touch{kTouchEntries};
+  // The user each session id had at its last successful lookup: published as RequestInfo::predicted_user so
+  // that a session.user rate limit can prefetch its check. A guess, never an identity; forgotten as soon as a
+  // lookup finds the session gone or unusable.
+  LruMap<std::string> last_user{kIdentityCacheEntries};
 };
+
+// Remembers (or forgets) the user a lookup of session `id` found.
+void rememberUser(PolicyWorkerState& state, const std::string& id, const std::string* user) {
+  if (user == nullptr) return state.last_user.erase(id);
+  std::string* known = state.last_user.find(id);
+  if (known == nullptr) return state.last_user.put(id, *user);
+  if (*known != *user) *known = *user;
+}
 
 // This worker thread's state for `policy`. Each worker is one thread, so thread_local state needs no lock.
 // Entries are matched by the policy object itself (two routes sharing a policy share its cache); those of
@@ -260,9 +272,16 @@ Decision decideOnStoreResult(SessionShared& shared, PendingLookup& pending, stor
     if (pending.touched) state.last_touch.erase(pending.id);
     return shared.onStoreError();
   }
-  if (!result.found) return shared.withoutSession(Outcome::Expired, pending.request, pending.info);
+  if (!result.found) {
+    rememberUser(state, pending.id, nullptr);
+    return shared.withoutSession(Outcome::Expired, pending.request, pending.info);
+  }
   std::optional<SessionIdentity> identity = parseSessionIdentity(result.value, *shared.policy);
-  if (!identity) return shared.withoutSession(Outcome::Invalid, pending.request, pending.info);
+  if (!identity) {
+    rememberUser(state, pending.id, nullptr);
+    return shared.withoutSession(Outcome::Invalid, pending.request, pending.info);
+  }
+  rememberUser(state, pending.id, shared.isExpired(*identity) ? nullptr : &identity->user);
   if (shared.policy->cache.count() > 0 && !shared.isExpired(*identity)) {
     state.identities.put(pending.id, CachedIdentity{*identity, shared.clock.steady() + shared.policy->cache});
   }
@@ -274,10 +293,21 @@ class SessionFilter final : public Filter {
   SessionFilter(std::shared_ptr<SessionShared> shared, store::Store& store)
       : shared_(std::move(shared)), store_(store) {}
 
+  // The session id is read here, once (an express cookie costs an HMAC), and the user it had last time is
+  // published for later filters' prefetch.
+  void onPrefetch(const RequestHeader& request, RequestInfo& info) override {
+    prefetched_ = shared_->sessionIdFrom(request);
+    if (prefetched_->outcome != Outcome::Valid) return;
+    if (const std::string* user = workerState(shared_->policy).last_user.find(prefetched_->id)) {
+      info.predicted_user = *user;
+    }
+  }
+
   FilterStatus onRequest(RequestHeader& request, RequestInfo& info, FilterCallbacks& callbacks) override {
     stripIdentityHeaders(request, shared_->identity_headers);
 
-    SessionId session = shared_->sessionIdFrom(request);
+    SessionId session = prefetched_ ? std::move(*prefetched_) : shared_->sessionIdFrom(request);
+    prefetched_.reset();
     if (session.outcome != Outcome::Valid) {
       return answerNow(shared_->withoutSession(session.outcome, request, info), callbacks);
     }
@@ -332,6 +362,7 @@ class SessionFilter final : public Filter {
   std::shared_ptr<SessionShared> shared_;
   store::Store& store_;
   std::shared_ptr<PendingLookup> pending_;
+  std::optional<SessionId> prefetched_;  // read by onPrefetch
 };
 
 }  // namespace

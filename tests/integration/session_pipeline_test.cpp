@@ -91,5 +91,74 @@ TEST(SessionWithRateLimit, BothFiltersDecideTogether) {
   for (const auto& request : requests) EXPECT_EQ(request.header("x-user"), "alice") << request.target;
 }
 
+// ---- a limit keyed by session.user ----
+
+std::string perUserYaml(int requests) {
+  return "rate_limits:\n  per_user:\n    key: [session.user]\n    algorithm: sliding_log\n    limits: "
+         "[{requests: " +
+         std::to_string(requests) + ", window: 60s}]\n";
+}
+
+std::string perUserRoute() {
+  return session::route("api", "/api/", "[{session: {policy: app}}, {rate_limit: per_user}]");
+}
+
+int remaining(const Response& response) {
+  return std::stoi(std::string(response["X-RateLimit-Remaining"]));
+}
+
+TEST(SessionWithUserRateLimit, OnceTheWorkerKnowsTheUserBothCallsShareOneRoundTrip) {
+  constexpr int kRequests = 20;
+  session::SessionStack stack(perUserRoute(), session::expressPolicy("app"), "500ms", perUserYaml(1000));
+  ASSERT_TRUE(stack.awaitStore());
+  const std::string cookie = stack.signIn("alice", R"("user")");
+  // The first request teaches the worker whose session this is (and loads the script): two round trips.
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(stack.get("/api/warm", {{"Cookie", cookie}}).result_int(), 200);
+
+  const auto reads_before = statsCounter(stack.redis, "total_reads_processed");
+  for (int i = 0; i < kRequests; ++i) {
+    const auto response = stack.get("/api/item/" + std::to_string(i), {{"Cookie", cookie}});
+    ASSERT_EQ(response.result_int(), 200);
+    EXPECT_EQ(remaining(response), 1000 - 3 - i);  // alice's own count, one per request
+  }
+  const auto reads = statsCounter(stack.redis, "total_reads_processed") - reads_before;
+  RecordProperty("redis_reads", std::to_string(reads));
+  EXPECT_LE(reads, static_cast<std::uint64_t>(kRequests + 4))
+      << reads << " reads for " << kRequests << " requests: the per-user check waited for the session lookup";
+  for (const auto& request : session::appRequests(stack.upstream))
+    EXPECT_EQ(request.header("x-user"), "alice");
+}
+
+TEST(SessionWithUserRateLimit, ASessionThatChangedHandsIsCheckedForItsNewUser) {
+  session::SessionStack stack(perUserRoute(), session::expressPolicy("app"), "500ms", perUserYaml(100));
+  ASSERT_TRUE(stack.awaitStore());
+  const std::string cookie = stack.signIn("alice", R"("user")");
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(stack.get("/api/a", {{"Cookie", cookie}}).result_int(), 200);
+  // The same session id now holds bob (an app that reuses ids on login): the worker still guesses alice.
+  session::seedSession(stack.redis, stack.last_session_key, session::expressSessionJson("bob", R"("user")"),
+                       std::chrono::hours(1));
+  for (int i = 0; i < 3; ++i) {
+    const auto response = stack.get("/api/b", {{"Cookie", cookie}});
+    ASSERT_EQ(response.result_int(), 200);
+    EXPECT_EQ(remaining(response), 100 - 1 - i) << "bob's own bucket";
+  }
+  EXPECT_EQ(session::appRequests(stack.upstream).back().header("x-user"), "bob");
+  // alice's bucket took her 3 requests and, once, the request that was guessed to be hers.
+  const std::string alice_again = stack.signIn("alice", R"("user")");
+  EXPECT_EQ(remaining(stack.get("/api/a", {{"Cookie", alice_again}})), 100 - 3 - 1 - 1);
+}
+
+TEST(SessionWithUserRateLimit, ALoggedOutSessionCountsAgainstItsUserAtMostOnce) {
+  session::SessionStack stack(perUserRoute(), session::expressPolicy("app"), "500ms", perUserYaml(100));
+  ASSERT_TRUE(stack.awaitStore());
+  const std::string cookie = stack.signIn("alice", R"("user")");
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(stack.get("/api/a", {{"Cookie", cookie}}).result_int(), 200);
+  stack.redis.command({"DEL", stack.last_session_key});  // logout
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(stack.get("/api/a", {{"Cookie", cookie}}).result_int(), 401);
+  const std::string alice_again = stack.signIn("alice", R"("user")");
+  EXPECT_EQ(remaining(stack.get("/api/a", {{"Cookie", alice_again}})), 100 - 2 - 1 - 1)
+      << "a replayed logged-out cookie kept counting against its former user";
+}
+
 }  // namespace
 }  // namespace gatehouse::testing
