@@ -276,7 +276,7 @@ void DownstreamConnection::prepareUpstreamRequest() {
   http::removeHopByHop(request.base(), upgrade_requested_);
   if (expect_continue_)
     request.erase(bhttp::field::expect);  // Gatehouse answers 100 itself once filters pass
-  http::setForwardedHeaders(request.base(), peer_.text, peer_.trusted, "http", request[bhttp::field::host]);
+  http::setForwardedHeaders(request.base(), peer_, "http", request[bhttp::field::host]);
   request.set(http::kRequestIdHeader, info_.request_id);
 
   // Re-frame for the upstream: HTTP/1.1, kept alive, body length as the client declared or chunked.

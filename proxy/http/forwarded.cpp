@@ -78,12 +78,7 @@ bool isTrusted(const asio::ip::address& address, std::span<const config::Cidr> t
 }
 
 Peer::Peer(const asio::ip::address& peer, std::span<const config::Cidr> trusted_proxies)
-    : address(unmapped(peer)), text(address.to_string()), trusted(isTrusted(address, trusted_proxies)) {}
-
-std::string resolveClientIp(const bhttp::fields& fields, const asio::ip::address& peer,
-                            std::span<const config::Cidr> trusted) {
-  return resolveClientIp(fields, Peer(peer, trusted), trusted);
-}
+    : address(unmapped(peer)), text(formatAddress(peer)), trusted(isTrusted(address, trusted_proxies)) {}
 
 std::string resolveClientIp(const bhttp::fields& fields, const Peer& peer,
                             std::span<const config::Cidr> trusted) {
@@ -100,13 +95,10 @@ std::string resolveClientIp(const bhttp::fields& fields, const Peer& peer,
   return client == peer.address ? peer.text : client.to_string();
 }
 
-void setForwardedHeaders(bhttp::fields& fields, const asio::ip::address& peer, bool peer_trusted,
-                         std::string_view proto, std::string_view host) {
-  setForwardedHeaders(fields, formatAddress(peer), peer_trusted, proto, host);
-}
-
-void setForwardedHeaders(bhttp::fields& fields, std::string_view peer_text, bool peer_trusted,
-                         std::string_view proto, std::string_view host) {
+void setForwardedHeaders(bhttp::fields& fields, const Peer& peer, std::string_view proto,
+                         std::string_view host) {
+  const std::string_view peer_text = peer.text;
+  const bool peer_trusted = peer.trusted;
   if (peer_trusted && fields.count(kXForwardedFor) > 0) {
     std::string joined;
     const auto [first, last] = fields.equal_range(kXForwardedFor);

@@ -26,14 +26,6 @@ std::string formatAddress(const boost::asio::ip::address& address);
 
 bool isTrusted(const boost::asio::ip::address& address, std::span<const config::Cidr> trusted);
 
-// The client's address. When the peer is trusted, X-Forwarded-For (every field, as one list) is walked from
-// the right, skipping trusted addresses; the first untrusted one is the client. When every entry is trusted,
-// the leftmost is. An entry that is not an address ends the walk: what lies left of it cannot be trusted, so
-// the last trusted hop seen is returned. Entries may carry a port ("1.2.3.4:80", "[::1]:80"). Otherwise, the
-// peer.
-std::string resolveClientIp(const boost::beast::http::fields& fields, const boost::asio::ip::address& peer,
-                            std::span<const config::Cidr> trusted);
-
 // A connection's peer, formatted and checked against trusted_proxies once per connection rather than on each
 // of its requests (formatting an address goes through printf).
 struct Peer {
@@ -44,7 +36,11 @@ struct Peer {
   bool trusted = false;
 };
 
-// As above, for a Peer: its text is reused whenever the answer is the peer itself.
+// The client's address. When the peer is trusted, X-Forwarded-For (every field, as one list) is walked from
+// the right, skipping trusted addresses; the first untrusted one is the client. When every entry is trusted,
+// the leftmost is. An entry that is not an address ends the walk: what lies left of it cannot be trusted, so
+// the last trusted hop seen is returned. Entries may carry a port ("1.2.3.4:80", "[::1]:80"). Otherwise, the
+// peer (its text, not formatted again).
 std::string resolveClientIp(const boost::beast::http::fields& fields, const Peer& peer,
                             std::span<const config::Cidr> trusted);
 
@@ -55,10 +51,7 @@ std::string resolveClientIp(const boost::beast::http::fields& fields, const Peer
 //   X-Forwarded-Host   from a trusted peer that sent one: kept; otherwise `host` (the request's Host), or
 //   removed
 //                      when host is empty.
-void setForwardedHeaders(boost::beast::http::fields& fields, const boost::asio::ip::address& peer,
-                         bool peer_trusted, std::string_view proto, std::string_view host);
-// The same with the peer's text already formatted.
-void setForwardedHeaders(boost::beast::http::fields& fields, std::string_view peer_text, bool peer_trusted,
-                         std::string_view proto, std::string_view host);
+void setForwardedHeaders(boost::beast::http::fields& fields, const Peer& peer, std::string_view proto,
+                         std::string_view host);
 
 }  // namespace gatehouse::http

@@ -29,17 +29,22 @@ bhttp::fields withForwardedFor(std::initializer_list<const char*> values) {
 
 const auto kTrusted = cidrs({"127.0.0.1/32", "10.0.0.0/8", "fd00::/8"});
 
+// The connection's peer as Gatehouse classifies it against kTrusted.
+Peer peerAt(const char* address) {
+  return Peer(asio::ip::make_address(address), kTrusted);
+}
+
 TEST(ResolveClientIp, UntrustedPeerIsTheClient) {
   const auto fields = withForwardedFor({"1.1.1.1"});
-  EXPECT_EQ(resolveClientIp(fields, asio::ip::make_address("203.0.113.7"), kTrusted), "203.0.113.7");
+  EXPECT_EQ(resolveClientIp(fields, peerAt("203.0.113.7"), kTrusted), "203.0.113.7");
 }
 
 TEST(Peer, IsFormattedUnmappedAndClassifiedOnce) {
-  const Peer mapped(asio::ip::make_address("::ffff:10.0.0.9"), kTrusted);
+  const Peer mapped = peerAt("::ffff:10.0.0.9");
   EXPECT_EQ(mapped.text, "10.0.0.9");
   EXPECT_TRUE(mapped.address.is_v4());
   EXPECT_TRUE(mapped.trusted);
-  const Peer outside(asio::ip::make_address("2001:db8::5"), kTrusted);
+  const Peer outside = peerAt("2001:db8::5");
   EXPECT_EQ(outside.text, "2001:db8::5");
   EXPECT_FALSE(outside.trusted);
   // A trusted peer's own text is the answer when the list names no one else; the list's client otherwise.
@@ -49,54 +54,53 @@ TEST(Peer, IsFormattedUnmappedAndClassifiedOnce) {
 }
 
 TEST(ResolveClientIp, TrustedPeerWithoutForwardedForIsTheClient) {
-  EXPECT_EQ(resolveClientIp(bhttp::fields{}, asio::ip::make_address("10.1.2.3"), kTrusted), "10.1.2.3");
+  EXPECT_EQ(resolveClientIp(bhttp::fields{}, peerAt("10.1.2.3"), kTrusted), "10.1.2.3");
 }
 
 TEST(ResolveClientIp, WalksTheChainFromTheRight) {
   // The client forged 6.6.6.6; the first proxy saw 198.51.100.1, then two trusted hops.
   const auto fields = withForwardedFor({"6.6.6.6, 198.51.100.1, 10.0.0.2"});
-  EXPECT_EQ(resolveClientIp(fields, asio::ip::make_address("127.0.0.1"), kTrusted), "198.51.100.1");
+  EXPECT_EQ(resolveClientIp(fields, peerAt("127.0.0.1"), kTrusted), "198.51.100.1");
 }
 
 TEST(ResolveClientIp, JoinsSeveralFields) {
   const auto fields = withForwardedFor({"6.6.6.6, 198.51.100.1", "10.0.0.9"});
-  EXPECT_EQ(resolveClientIp(fields, asio::ip::make_address("127.0.0.1"), kTrusted), "198.51.100.1");
+  EXPECT_EQ(resolveClientIp(fields, peerAt("127.0.0.1"), kTrusted), "198.51.100.1");
 }
 
 TEST(ResolveClientIp, AllTrustedGivesTheLeftmost) {
   const auto fields = withForwardedFor({"10.0.0.1, 10.0.0.2"});
-  EXPECT_EQ(resolveClientIp(fields, asio::ip::make_address("127.0.0.1"), kTrusted), "10.0.0.1");
+  EXPECT_EQ(resolveClientIp(fields, peerAt("127.0.0.1"), kTrusted), "10.0.0.1");
 }
 
 TEST(ResolveClientIp, GarbageStopsTheWalk) {
   const auto fields = withForwardedFor({"198.51.100.1, unknown, 10.0.0.2"});
-  EXPECT_EQ(resolveClientIp(fields, asio::ip::make_address("127.0.0.1"), kTrusted), "10.0.0.2");
+  EXPECT_EQ(resolveClientIp(fields, peerAt("127.0.0.1"), kTrusted), "10.0.0.2");
 }
 
 TEST(ResolveClientIp, HandlesIpv6AndPorts) {
   const auto fields = withForwardedFor({"[2001:db8::1]:4711, fd00::5"});
-  EXPECT_EQ(resolveClientIp(fields, asio::ip::make_address("fd00::1"), kTrusted), "2001:db8::1");
+  EXPECT_EQ(resolveClientIp(fields, peerAt("fd00::1"), kTrusted), "2001:db8::1");
 
   const auto bare = withForwardedFor({"2001:DB8:0:0::2"});
-  EXPECT_EQ(resolveClientIp(bare, asio::ip::make_address("127.0.0.1"), kTrusted), "2001:db8::2");
+  EXPECT_EQ(resolveClientIp(bare, peerAt("127.0.0.1"), kTrusted), "2001:db8::2");
 
   const auto port = withForwardedFor({"198.51.100.1:8080"});
-  EXPECT_EQ(resolveClientIp(port, asio::ip::make_address("127.0.0.1"), kTrusted), "198.51.100.1");
+  EXPECT_EQ(resolveClientIp(port, peerAt("127.0.0.1"), kTrusted), "198.51.100.1");
 }
 
 TEST(ResolveClientIp, UnmapsIpv4MappedAddresses) {
   // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d; they match IPv4 networks and print as IPv4.
   const auto fields = withForwardedFor({"::ffff:198.51.100.1"});
-  EXPECT_EQ(resolveClientIp(fields, asio::ip::make_address("::ffff:127.0.0.1"), kTrusted), "198.51.100.1");
-  EXPECT_EQ(resolveClientIp(bhttp::fields{}, asio::ip::make_address("::ffff:203.0.113.7"), kTrusted),
-            "203.0.113.7");
+  EXPECT_EQ(resolveClientIp(fields, peerAt("::ffff:127.0.0.1"), kTrusted), "198.51.100.1");
+  EXPECT_EQ(resolveClientIp(bhttp::fields{}, peerAt("::ffff:203.0.113.7"), kTrusted), "203.0.113.7");
 }
 
 TEST(SetForwardedHeaders, UntrustedPeerReplacesEverything) {
   auto fields = withForwardedFor({"6.6.6.6"});
   fields.insert(kXForwardedProto, "https");
   fields.insert(kXForwardedHost, "forged.example");
-  setForwardedHeaders(fields, asio::ip::make_address("203.0.113.7"), false, "http", "app.example");
+  setForwardedHeaders(fields, peerAt("203.0.113.7"), "http", "app.example");
   EXPECT_EQ(fields[kXForwardedFor], "203.0.113.7");
   EXPECT_EQ(fields[kXForwardedProto], "http");
   EXPECT_EQ(fields[kXForwardedHost], "app.example");
@@ -107,7 +111,7 @@ TEST(SetForwardedHeaders, TrustedPeerKeepsAndAppends) {
   auto fields = withForwardedFor({"198.51.100.1", "10.0.0.2"});
   fields.insert(kXForwardedProto, "https");
   fields.insert(kXForwardedHost, "public.example");
-  setForwardedHeaders(fields, asio::ip::make_address("127.0.0.1"), true, "http", "internal:8080");
+  setForwardedHeaders(fields, peerAt("127.0.0.1"), "http", "internal:8080");
   EXPECT_EQ(fields.count(kXForwardedFor), 1u);
   EXPECT_EQ(fields[kXForwardedFor], "198.51.100.1, 10.0.0.2, 127.0.0.1");
   EXPECT_EQ(fields[kXForwardedProto], "https");
@@ -116,7 +120,7 @@ TEST(SetForwardedHeaders, TrustedPeerKeepsAndAppends) {
 
 TEST(SetForwardedHeaders, TrustedPeerWithoutHeadersGetsOurs) {
   bhttp::fields fields;
-  setForwardedHeaders(fields, asio::ip::make_address("10.0.0.3"), true, "http", "app.example");
+  setForwardedHeaders(fields, peerAt("10.0.0.3"), "http", "app.example");
   EXPECT_EQ(fields[kXForwardedFor], "10.0.0.3");
   EXPECT_EQ(fields[kXForwardedProto], "http");
   EXPECT_EQ(fields[kXForwardedHost], "app.example");
@@ -124,18 +128,18 @@ TEST(SetForwardedHeaders, TrustedPeerWithoutHeadersGetsOurs) {
 
 TEST(SetForwardedHeaders, WritesIpv6WithoutBracketsAndMappedAsIpv4) {
   bhttp::fields v6;
-  setForwardedHeaders(v6, asio::ip::make_address("2001:db8::7"), false, "http", "a");
+  setForwardedHeaders(v6, peerAt("2001:db8::7"), "http", "a");
   EXPECT_EQ(v6[kXForwardedFor], "2001:db8::7");
 
   bhttp::fields mapped;
-  setForwardedHeaders(mapped, asio::ip::make_address("::ffff:192.0.2.9"), false, "http", "a");
+  setForwardedHeaders(mapped, peerAt("::ffff:192.0.2.9"), "http", "a");
   EXPECT_EQ(mapped[kXForwardedFor], "192.0.2.9");
 }
 
 TEST(SetForwardedHeaders, NoHostRemovesForwardedHost) {
   bhttp::fields fields;
   fields.insert(kXForwardedHost, "forged.example");
-  setForwardedHeaders(fields, asio::ip::make_address("203.0.113.7"), false, "http", "");
+  setForwardedHeaders(fields, peerAt("203.0.113.7"), "http", "");
   EXPECT_EQ(fields.count(kXForwardedHost), 0u);
 }
 
@@ -143,8 +147,7 @@ TEST(SetForwardedHeaders, HostMayPointIntoTheSameFields) {
   // The data plane passes request[Host] itself.
   bhttp::fields fields;
   fields.insert(bhttp::field::host, "app.example");
-  setForwardedHeaders(fields, asio::ip::make_address("203.0.113.7"), false, "http",
-                      fields[bhttp::field::host]);
+  setForwardedHeaders(fields, peerAt("203.0.113.7"), "http", fields[bhttp::field::host]);
   EXPECT_EQ(fields[kXForwardedHost], "app.example");
 }
 
