@@ -55,12 +55,10 @@ class RateLimitFilter final : public Filter {
     if (isAllowListed(info.client_ip)) return;
     if (shared_->keys.dependsOnSession()) {
       if (!info.predicted_user) return;  // no guess: the check waits for the session lookup
-      std::optional<std::string> found_user = std::exchange(info.user, info.predicted_user);
-      buildCheck(request, info);
-      info.user = std::move(found_user);
       prefetched_for_ = info.predicted_user;
+      buildCheck(request, info, info.predicted_user);
     } else {
-      buildCheck(request, info);
+      buildCheck(request, info, info.user);
     }
     if (!shared_->policy->shadow && cache_->find(check_.key, shared_->clock()))
       return;  // onRequest refuses locally
@@ -94,7 +92,7 @@ class RateLimitFilter final : public Filter {
       return FilterStatus::Continue;
     }
 
-    buildCheck(request, info);
+    buildCheck(request, info, info.user);
     state_ = State::Calling;
     if (!policy.shadow) {
       if (auto cached = cache_->find(check_.key, shared_->clock())) {
@@ -127,9 +125,10 @@ class RateLimitFilter final : public Filter {
  private:
   enum class State { Idle, Prefetching, Calling, Done, Cancelled };
 
-  void buildCheck(const RequestHeader& request, const RequestInfo& info) {
+  void buildCheck(const RequestHeader& request, const RequestInfo& info,
+                  const std::optional<std::string>& user) {
     const config::RateLimitPolicy& policy = *shared_->policy;
-    check_.key = shared_->keys.build(request, info);
+    check_.key = shared_->keys.build(request, info, user);
     check_.algorithm = policy.algorithm;
     check_.limits = policy.limits;
     check_.cost = 1;

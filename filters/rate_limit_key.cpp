@@ -108,7 +108,8 @@ RateLimitKeyBuilder::RateLimitKeyBuilder(std::string_view policy_name,
 }
 
 void RateLimitKeyBuilder::appendPart(std::string& out, const config::RateLimitKeyPart& part,
-                                     const RequestHeader& request, const RequestInfo& info) const {
+                                     const RequestHeader& request, const RequestInfo& info,
+                                     const std::optional<std::string>& user) const {
   using Kind = config::RateLimitKeyPart::Kind;
   switch (part.kind) {
     case Kind::Ip:
@@ -125,7 +126,7 @@ void RateLimitKeyBuilder::appendPart(std::string& out, const config::RateLimitKe
       break;
     }
     case Kind::SessionUser:
-      if (info.user && !info.user->empty()) return appendTagged(out, "user", *info.user);
+      if (user && !user->empty()) return appendTagged(out, "user", *user);
       break;
     case Kind::Route:
       return appendTagged(out, "route", info.route_name);
@@ -135,11 +136,12 @@ void RateLimitKeyBuilder::appendPart(std::string& out, const config::RateLimitKe
   appendTagged(out, "ip", rateLimitClientNetwork(info.client_ip));
 }
 
-std::string RateLimitKeyBuilder::build(const RequestHeader& request, const RequestInfo& info) const {
+std::string RateLimitKeyBuilder::build(const RequestHeader& request, const RequestInfo& info,
+                                       const std::optional<std::string>& user) const {
   std::string parts;
   for (std::size_t i = 0; i < parts_.size(); ++i) {
     if (i > 0) parts.push_back(kPartSeparator);
-    appendPart(parts, parts_[i], request, info);
+    appendPart(parts, parts_[i], request, info, user);
   }
   if (prefix_.size() + parts.size() <= kMaxKeyBytes) return prefix_ + parts;
 

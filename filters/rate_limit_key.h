@@ -38,7 +38,9 @@ class RateLimitKeyBuilder {
 
   // A part with nothing to read (no such header or cookie, an empty value, no session user) falls back to the
   // client's network, so such requests are still limited per client rather than all sharing one bucket.
-  std::string build(const RequestHeader& request, const RequestInfo& info) const;
+  // `user` is what a session.user part reads: info.user, or the session filter's guess when prefetching.
+  std::string build(const RequestHeader& request, const RequestInfo& info,
+                    const std::optional<std::string>& user) const;
 
   // True when a part reads the session (session.user): the key is then known only after the session filter
   // ran.
@@ -51,7 +53,7 @@ class RateLimitKeyBuilder {
 
  private:
   void appendPart(std::string& out, const config::RateLimitKeyPart& part, const RequestHeader& request,
-                  const RequestInfo& info) const;
+                  const RequestInfo& info, const std::optional<std::string>& user) const;
 
   std::string prefix_;  // the encoded policy name and ':'
   std::vector<config::RateLimitKeyPart> parts_;

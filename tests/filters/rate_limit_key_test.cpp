@@ -32,7 +32,7 @@ RequestInfo apiRequestInfo() {
 class RateLimitKeyTest : public ::testing::Test {
  protected:
   std::string build(std::vector<RateLimitKeyPart> parts, std::string policy = "per_client") {
-    return RateLimitKeyBuilder(policy, std::move(parts)).build(request_, info_);
+    return RateLimitKeyBuilder(policy, std::move(parts)).build(request_, info_, info_.user);
   }
 
   RequestHeader request_;
