@@ -252,6 +252,7 @@ struct PendingLookup {
   RequestHeader& request;
   RequestInfo& info;
   FilterCallbacks& callbacks;
+  PolicyWorkerState& state;  // lives as long as the policy, which the store callback's SessionShared holds
   std::string id;
   bool touched = false;  // this lookup refreshes the TTL (rolling)
   bool answered = false;
@@ -266,7 +267,7 @@ void deliver(FilterCallbacks& callbacks, Decision decision) {
 }
 
 Decision decideOnStoreResult(SessionShared& shared, PendingLookup& pending, store::SessionResult result) {
-  PolicyWorkerState& state = workerState(shared.policy);
+  PolicyWorkerState& state = pending.state;
   if (result.status != store::StoreStatus::Ok) {
     // The touch did not happen: let the next request of this session try again.
     if (pending.touched) state.last_touch.erase(pending.id);
@@ -298,7 +299,7 @@ class SessionFilter final : public Filter {
   void onPrefetch(const RequestHeader& request, RequestInfo& info) override {
     prefetched_ = shared_->sessionIdFrom(request);
     if (prefetched_->outcome != Outcome::Valid) return;
-    if (const std::string* user = workerState(shared_->policy).last_user.find(prefetched_->id)) {
+    if (const std::string* user = state().last_user.find(prefetched_->id)) {
       info.predicted_user = *user;
     }
   }
@@ -312,25 +313,25 @@ class SessionFilter final : public Filter {
       return answerNow(shared_->withoutSession(session.outcome, request, info), callbacks);
     }
 
-    PolicyWorkerState& state = workerState(shared_->policy);
+    PolicyWorkerState& worker = state();
     const config::SessionPolicy& policy = *shared_->policy;
     const SteadyTime now = shared_->clock.steady();
-    if (CachedIdentity* cached = state.identities.find(session.id)) {
+    if (CachedIdentity* cached = worker.identities.find(session.id)) {
       if (now < cached->fresh_until) {
         bump(shared_->counters.cache_hit);
         return answerNow(shared_->withIdentity(cached->identity, request, info), callbacks);
       }
-      state.identities.erase(session.id);
+      worker.identities.erase(session.id);
     }
 
     store::SessionLookup lookup{shared_->storeKey(session.id), store::Millis{0}};
-    pending_ =
-        std::make_shared<PendingLookup>(PendingLookup{request, info, callbacks, std::move(session.id)});
+    pending_ = std::make_shared<PendingLookup>(
+        PendingLookup{request, info, callbacks, worker, std::move(session.id)});
     if (policy.rolling) {
-      const SteadyTime* last = state.last_touch.find(pending_->id);
+      const SteadyTime* last = worker.last_touch.find(pending_->id);
       if (last == nullptr || now - *last >= policy.touch_every) {
         lookup.touch_ttl = std::chrono::duration_cast<store::Millis>(policy.ttl);
-        state.last_touch.put(pending_->id, now);
+        worker.last_touch.put(pending_->id, now);
         pending_->touched = true;
         bump(shared_->counters.touched);
       }
@@ -362,7 +363,14 @@ class SessionFilter final : public Filter {
   std::shared_ptr<SessionShared> shared_;
   store::Store& store_;
   std::shared_ptr<PendingLookup> pending_;
+  // This worker's state for the policy, found once per request (workerState scans a per-thread list).
+  PolicyWorkerState& state() {
+    if (state_ == nullptr) state_ = &workerState(shared_->policy);
+    return *state_;
+  }
+
   std::optional<SessionId> prefetched_;  // read by onPrefetch
+  PolicyWorkerState* state_ = nullptr;
 };
 
 }  // namespace
