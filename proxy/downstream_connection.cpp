@@ -114,8 +114,7 @@ void DownstreamConnection::armDeadline(Waiting what, Clock::time_point deadline)
 void DownstreamConnection::onDeadline() {
   auto self = shared_from_this();  // close() may drop the last other reference
   const auto what = waiting_;
-  waiting_ = Waiting::Nothing;
-  deadline_ = Clock::time_point::max();
+  clearDeadline();
   ErrorCode ignored;
   switch (what) {
     case Waiting::Nothing:
@@ -184,7 +183,7 @@ void DownstreamConnection::doReadHead() {
 }
 
 void DownstreamConnection::onReadHead(ErrorCode ec, std::size_t bytes) {
-  armDeadline(Waiting::Nothing, Clock::time_point::max());
+  clearDeadline();
   if (head_timed_out_) {
     if (idle_) return close();  // an idle keep-alive connection simply ends
     return sendError(bhttp::status::request_timeout, "request header timeout", true);
@@ -199,7 +198,7 @@ void DownstreamConnection::processHead(std::size_t head_bytes) {
   const auto& config = *runtime.config;
   const auto head = std::string_view(static_cast<const char*>(buffer_.data().data()), head_bytes);
 
-  armDeadline(Waiting::Nothing, Clock::time_point::max());  // the filters' store calls have their own timeout
+  clearDeadline();  // the filters' store calls have their own timeout
   info_ = filters::RequestInfo{};
   status_ = 0;
   response_body_bytes_ = 0;
@@ -704,7 +703,7 @@ void DownstreamConnection::closeUpstream() {
 void DownstreamConnection::close() {
   if (closed_) return;
   closed_ = true;
-  armDeadline(Waiting::Nothing, Clock::time_point::max());
+  clearDeadline();
   chain_.cancel();
   self_hold_.reset();
   closeUpstream();

@@ -76,6 +76,7 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   void onReadHead(ErrorCode ec, std::size_t bytes);
   void armDeadline(Waiting what, Clock::time_point deadline);
   void armDeadline(Waiting what, Clock::duration timeout) { armDeadline(what, Clock::now() + timeout); }
+  void clearDeadline() { armDeadline(Waiting::Nothing, Clock::time_point::max()); }
   void processHead(std::size_t head_bytes);
   void prepareUpstreamRequest();
 
