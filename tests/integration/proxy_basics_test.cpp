@@ -297,9 +297,7 @@ namespace {
 
 TEST(ProxyLimits, AnIdleKeepAliveConnectionIsClosedAfterIdleTimeout) {
   TestUpstream upstream;
-  ProxyInstance proxy(testConfig(upstream.address(),
-                                 "  - name: app\n    match: {prefix: /}\n    filters: []\n",
-                                 "limits: {idle_timeout: 200ms}\n"));
+  ProxyInstance proxy(testConfig(upstream.address(), kCatchAll, "limits: {idle_timeout: 200ms}\n"));
   HttpClient client(proxy.port());
   EXPECT_EQ(client.get("/").result_int(), 200);
   EXPECT_TRUE(client.isOpen());
@@ -310,9 +308,7 @@ TEST(ProxyLimits, AnIdleKeepAliveConnectionIsClosedAfterIdleTimeout) {
 
 TEST(ProxyLimits, ConnectionsPastMaxConnectionsAreClosedAtOnce) {
   TestUpstream upstream;
-  ProxyInstance proxy(testConfig(upstream.address(),
-                                 "  - name: app\n    match: {prefix: /}\n    filters: []\n",
-                                 "limits: {max_connections: 2}\n"));
+  ProxyInstance proxy(testConfig(upstream.address(), kCatchAll, "limits: {max_connections: 2}\n"));
   HttpClient first(proxy.port());
   HttpClient second(proxy.port());
   EXPECT_EQ(first.get("/").result_int(), 200);

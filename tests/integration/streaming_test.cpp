@@ -25,6 +25,13 @@ using asio::ip::tcp;
 
 const std::string kCatchAll = "  - name: app\n    match: {prefix: /}\n    filters: []\n";
 
+// A client connection to 127.0.0.1:port.
+tcp::socket connectTo(asio::io_context& io, std::uint16_t port) {
+  tcp::socket socket(io);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  return socket;
+}
+
 TEST(Streaming, ChunkedRequestAndResponseAreRelayed) {
   TestUpstream upstream([](const ReceivedRequest& request) {
     UpstreamReply reply;
@@ -54,8 +61,7 @@ TEST(Streaming, ExpectContinueIsAnsweredBeforeTheBodyIsSent) {
   });
   ProxyInstance proxy(testConfig(upstream.address(), kCatchAll));
   asio::io_context io;
-  tcp::socket socket(io);
-  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), proxy.port()));
+  tcp::socket socket = connectTo(io, proxy.port());
   asio::write(socket,
               asio::buffer(std::string(
                   "PUT /file HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")));
@@ -109,8 +115,7 @@ TEST(Streaming, OneGibibyteEachWayWithBoundedMemory) {
 
   {  // upload
     asio::io_context io;
-    tcp::socket socket(io);
-    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    tcp::socket socket = connectTo(io, port);
     asio::write(socket, asio::buffer("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: " +
                                      std::to_string(kBytes) + "\r\n\r\n"));
     std::vector<char> chunk(256 * 1024, 'u');
@@ -124,8 +129,7 @@ TEST(Streaming, OneGibibyteEachWayWithBoundedMemory) {
   }
   {  // download
     asio::io_context io;
-    tcp::socket socket(io);
-    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    tcp::socket socket = connectTo(io, port);
     asio::write(socket, asio::buffer(std::string("GET /download HTTP/1.1\r\nHost: x\r\n\r\n")));
     http::response_parser<http::buffer_body> parser;
     parser.body_limit(boost::none);
@@ -218,8 +222,7 @@ TEST(Streaming, ResponseBytesAreRelayedAsTheyArriveNotWhenABufferFills) {
   {
     ProxyInstance proxy(testConfig(app.address(), kCatchAll));
     asio::io_context io;
-    tcp::socket client(io);
-    client.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), proxy.port()));
+    tcp::socket client = connectTo(io, proxy.port());
     asio::write(client, asio::buffer(std::string("GET /events HTTP/1.1\r\nHost: x\r\n\r\n")));
     std::string received;
     EXPECT_TRUE(
@@ -252,8 +255,7 @@ TEST(Streaming, RequestBodyBytesAreRelayedAsTheyArrive) {
   {
     ProxyInstance proxy(testConfig(app.address(), kCatchAll));
     asio::io_context io;
-    tcp::socket client(io);
-    client.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), proxy.port()));
+    tcp::socket client = connectTo(io, proxy.port());
     asio::write(client,
                 asio::buffer(std::string(
                     "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n")));
