@@ -37,7 +37,7 @@ Run measure(boost::asio::io_context& io, RedisClient& client, long total, long w
   std::function<void()> issue;
   issue = [&] {
     ++issued;
-    client.command({"INCR", "bench:counter"}, [&](StoreStatus status, RedisReply) {
+    client.command({"INCR", "bench:counter"}, [&](StoreStatus status, const RedisReply&) {
       ++run.completed;
       run.failed += status != StoreStatus::Ok;
       if (issued < total) issue();

@@ -66,7 +66,8 @@ struct LuaScript {
   static LuaScript fromSource(std::string source);
 };
 
-using RedisCallback = std::function<void(StoreStatus status, RedisReply reply)>;
+// The reply is valid only during the call (the connection reuses it for the next one): copy what you keep.
+using RedisCallback = std::function<void(StoreStatus status, const RedisReply& reply)>;
 
 class RedisClient : public std::enable_shared_from_this<RedisClient> {
  public:

@@ -297,22 +297,21 @@ void RedisConnection::onRead(const std::shared_ptr<Link>& link, const error_code
     dropLink("protocol error: " + link->reader.error(), StoreStatus::Unavailable);
     return;
   }
-  RedisReply reply;
   for (;;) {
-    const RespReader::Result result = link->reader.next(reply);
+    const RespReader::Result result = link->reader.next(link->reply);
     if (result == RespReader::Result::NeedMore) break;
     if (result == RespReader::Result::ProtocolError) {
       dropLink("protocol error: " + link->reader.error(), StoreStatus::Unavailable);
       return;
     }
-    dispatch(std::move(reply));
+    dispatch(link->reply);
     // A callback may have called stop(), or a handshake error dropped the link: the rest is moot.
     if (link != link_) return;
   }
   readMore(link);
 }
 
-void RedisConnection::dispatch(RedisReply reply) {
+void RedisConnection::dispatch(const RedisReply& reply) {
   ++stats_.replies;
   if (pending_.empty()) {
     dropLink("a reply nobody asked for (out of sync)", StoreStatus::Unavailable);
@@ -336,7 +335,7 @@ void RedisConnection::dispatch(RedisReply reply) {
         retryAfterNoScript(std::move(entry));
         return;
       }
-      entry.done(StoreStatus::Ok, std::move(reply));
+      entry.done(StoreStatus::Ok, reply);
       return;
   }
 }

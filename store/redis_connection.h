@@ -68,6 +68,7 @@ class RedisConnection final : public RedisClient {
         : stream(io, url, tls) {}
     RedisStream stream;
     RespReader reader;
+    RedisReply reply;  // the reply being dispatched; reused, so that parsing replies allocates nothing
     std::vector<char> read_buffer;
     std::string write_buffer;  // the bytes of the write in flight
     bool writing = false;
@@ -108,7 +109,7 @@ class RedisConnection final : public RedisClient {
   void onWritten(const std::shared_ptr<Link>& link, const boost::system::error_code& error);
   void readMore(const std::shared_ptr<Link>& link);
   void onRead(const std::shared_ptr<Link>& link, const boost::system::error_code& error, std::size_t bytes);
-  void dispatch(RedisReply reply);
+  void dispatch(const RedisReply& reply);
   void retryAfterNoScript(Pending entry);
 
   // Deadlines.

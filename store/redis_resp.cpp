@@ -4,41 +4,9 @@
 
 #include <charconv>
 #include <new>
+#include <utility>
 
 namespace gatehouse::store {
-
-RedisReply toRedisReply(const redisReply& reply) {
-  RedisReply out;
-  switch (reply.type) {
-    case REDIS_REPLY_STRING:
-      out.type = RedisReply::Type::String;
-      out.str.assign(reply.str, reply.len);
-      break;
-    case REDIS_REPLY_STATUS:
-      out.type = RedisReply::Type::Status;
-      out.str.assign(reply.str, reply.len);
-      break;
-    case REDIS_REPLY_ERROR:
-      out.type = RedisReply::Type::Error;
-      out.str.assign(reply.str, reply.len);
-      break;
-    case REDIS_REPLY_INTEGER:
-      out.type = RedisReply::Type::Integer;
-      out.integer = reply.integer;
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.type = RedisReply::Type::Array;
-      out.elements.reserve(reply.elements);
-      for (std::size_t i = 0; i < reply.elements; ++i)
-        out.elements.push_back(toRedisReply(*reply.element[i]));
-      break;
-    case REDIS_REPLY_NIL:
-    default:
-      out.type = RedisReply::Type::Nil;
-      break;
-  }
-  return out;
-}
 
 namespace {
 
@@ -75,8 +43,70 @@ void RespReader::Free::operator()(redisReader* reader) const {
   redisReaderFree(reader);
 }
 
-RespReader::RespReader() : reader_(redisReaderCreate()) {
+namespace {
+
+// hiredis builds a reply by calling these, one call per element, parents before children. They write straight
+// into the RespReader's reply tree, reusing its strings' and arrays' capacity, instead of hiredis's default
+// of one malloc'd redisReply per element that would then be copied and freed. The tree belongs to the
+// RespReader, so hiredis never frees anything (freeObject does nothing).
+RedisReply& nodeFor(const redisReadTask* task) {
+  if (task->parent == nullptr) return *static_cast<RedisReply*>(task->privdata);
+  auto* parent = static_cast<RedisReply*>(task->parent->obj);
+  return parent->elements[static_cast<std::size_t>(task->idx)];
+}
+
+void* createString(const redisReadTask* task, char* bytes, std::size_t length) {
+  RedisReply& node = nodeFor(task);
+  switch (task->type) {
+    case REDIS_REPLY_STATUS:
+      node.type = RedisReply::Type::Status;
+      break;
+    case REDIS_REPLY_ERROR:
+      node.type = RedisReply::Type::Error;
+      break;
+    default:
+      node.type = RedisReply::Type::String;
+      break;
+  }
+  node.str.assign(bytes, length);
+  node.elements.clear();
+  return &node;
+}
+
+void* createArray(const redisReadTask* task, int count) {
+  RedisReply& node = nodeFor(task);
+  node.type = RedisReply::Type::Array;
+  node.str.clear();
+  node.elements.resize(static_cast<std::size_t>(count));
+  return &node;
+}
+
+void* createInteger(const redisReadTask* task, long long value) {
+  RedisReply& node = nodeFor(task);
+  node.type = RedisReply::Type::Integer;
+  node.integer = value;
+  node.str.clear();
+  node.elements.clear();
+  return &node;
+}
+
+void* createNil(const redisReadTask* task) {
+  RedisReply& node = nodeFor(task);
+  node.type = RedisReply::Type::Nil;
+  node.str.clear();
+  node.elements.clear();
+  return &node;
+}
+
+void freeNothing(void* /*reply*/) {}
+
+redisReplyObjectFunctions kBuildIntoTree{createString, createArray, createInteger, createNil, freeNothing};
+
+}  // namespace
+
+RespReader::RespReader() : reader_(redisReaderCreateWithFunctions(&kBuildIntoTree)) {
   if (!reader_) throw std::bad_alloc();
+  reader_->privdata = &building_;
 }
 
 bool RespReader::feed(std::string_view bytes) {
@@ -84,12 +114,11 @@ bool RespReader::feed(std::string_view bytes) {
 }
 
 RespReader::Result RespReader::next(RedisReply& reply) {
-  void* raw = nullptr;
-  if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) return Result::ProtocolError;
-  if (raw == nullptr) return Result::NeedMore;
-  std::unique_ptr<redisReply, decltype(&freeReplyObject)> owned(static_cast<redisReply*>(raw),
-                                                                &freeReplyObject);
-  reply = toRedisReply(*owned);
+  void* complete = nullptr;
+  if (redisReaderGetReply(reader_.get(), &complete) != REDIS_OK) return Result::ProtocolError;
+  if (complete == nullptr) return Result::NeedMore;
+  // hiredis is done with the tree: hand it over, and build the next reply into what the caller gave back.
+  std::swap(reply, building_);
   return Result::Reply;
 }
 

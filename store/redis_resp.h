@@ -1,8 +1,8 @@
-// RESP on the wire. Replies are parsed with hiredis's redisReader, then copied into store::RedisReply so that
-// nothing above this file sees a hiredis type. Commands are formatted here (binary-safe: every argument
-// carries its length): hiredis 0.14's redisFormatCommandArgv calls sprintf for every argument's length line,
-// which profiling showed as the largest libc cost of a rate-limit check after malloc. The socket is not
-// hiredis's business: Asio owns it.
+// RESP on the wire. Replies are parsed with hiredis's redisReader, which builds them directly into
+// store::RedisReply (its reply-object hooks), so that nothing above this file sees a hiredis type. Commands
+// are formatted here (binary-safe: every argument carries its length): hiredis 0.14's redisFormatCommandArgv
+// calls sprintf for every argument's length line, which profiling showed as the largest libc cost of a
+// rate-limit check after malloc. The socket is not hiredis's business: Asio owns it.
 #pragma once
 
 #include <cstddef>
@@ -15,12 +15,8 @@
 #include "store/redis_reply.h"
 
 struct redisReader;
-struct redisReply;
 
 namespace gatehouse::store {
-
-// Converts a hiredis reply tree (not taking ownership).
-RedisReply toRedisReply(const redisReply& reply);
 
 // One command in RESP form: "*<argc>\r\n" then "$<length>\r\n<bytes>\r\n" per argument.
 class FormattedCommand {
@@ -51,7 +47,9 @@ class RespReader {
 
   // Returns false on a protocol error (error() says which); the connection must then be dropped.
   bool feed(std::string_view bytes);
-  // Reply: `reply` holds the next complete reply. NeedMore: feed more bytes first.
+  // Reply: `reply` holds the next complete reply. NeedMore: feed more bytes first. Pass the same object every
+  // time: its strings and arrays are swapped with the reader's tree and reused, so that a steady stream of
+  // replies of the same shape allocates nothing.
   Result next(RedisReply& reply);
   std::string error() const;
 
@@ -59,6 +57,8 @@ class RespReader {
   struct Free {
     void operator()(redisReader* reader) const;
   };
+  RedisReply
+      building_;  // where hiredis builds the reply in progress (declared first: the reader points at it)
   std::unique_ptr<redisReader, Free> reader_;
 };
 

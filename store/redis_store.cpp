@@ -77,12 +77,12 @@ RedisClient& RedisStore::pick() {
 
 void RedisStore::lookupSession(const SessionLookup& lookup, std::function<void(SessionResult)> done) {
   RedisClient& client = pick();
-  client.command({"GET", lookup.key}, [done = std::move(done)](StoreStatus status, RedisReply reply) {
+  client.command({"GET", lookup.key}, [done = std::move(done)](StoreStatus status, const RedisReply& reply) {
     SessionResult result;
     result.status = statusOf(status, reply);
     if (result.status == StoreStatus::Ok && reply.type == RedisReply::Type::String) {
       result.found = true;
-      result.value = std::move(reply.str);
+      result.value = reply.str;
     } else if (result.status == StoreStatus::Ok && !reply.isNil()) {
       result.status = StoreStatus::Error;
     }
@@ -92,7 +92,7 @@ void RedisStore::lookupSession(const SessionLookup& lookup, std::function<void(S
     // Issued in the same turn as the GET, so both leave in one write. The touch is best effort: the lookup's
     // answer does not wait for it, and a failed touch only means the session expires at its previous time.
     const std::string ttl = std::to_string(lookup.touch_ttl.count());
-    client.command({"PEXPIRE", lookup.key, ttl}, [](StoreStatus, RedisReply) {});
+    client.command({"PEXPIRE", lookup.key, ttl}, [](StoreStatus, const RedisReply&) {});
   }
 }
 
@@ -116,14 +116,14 @@ void RedisStore::checkRateLimit(const RateLimitCheck& check, std::function<void(
   const LuaScript& script =
       check.algorithm == RateLimitAlgorithm::SlidingLog ? lua::slidingLog() : lua::slidingWindow();
   pick().eval(script, key_views, arg_views,
-              [limits = check.limits, done = std::move(done)](StoreStatus status, RedisReply reply) {
+              [limits = check.limits, done = std::move(done)](StoreStatus status, const RedisReply& reply) {
                 const StoreStatus outcome = statusOf(status, reply);
                 done(outcome == StoreStatus::Ok ? parseRateLimitReply(reply, limits) : failedCheck(outcome));
               });
 }
 
 void RedisStore::ping(std::function<void(StoreStatus)> done) {
-  pick().command({"PING"}, [done = std::move(done)](StoreStatus status, RedisReply reply) {
+  pick().command({"PING"}, [done = std::move(done)](StoreStatus status, const RedisReply& reply) {
     done(statusOf(status, reply));
   });
 }

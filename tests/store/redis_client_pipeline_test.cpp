@@ -35,13 +35,13 @@ TEST_F(RedisPipelineTest, ThousandsOfConcurrentCommandsEachGetTheirOwnReply) {
   for (int i = 0; i < kCommands; ++i) {
     const std::string key = "counter:" + std::to_string(i);
     const std::string amount = std::to_string(i + 1);
-    client->command({"INCRBY", key, amount}, [&, i](StoreStatus status, RedisReply reply) {
+    client->command({"INCRBY", key, amount}, [&, i](StoreStatus status, const RedisReply& reply) {
       ++completed;
       if (status != StoreStatus::Ok || reply.type != RedisReply::Type::Integer || reply.integer != i + 1)
         ++mismatched;
     });
     const std::string echo = "value-" + std::to_string(i);
-    client->command({"ECHO", echo}, [&, echo](StoreStatus status, RedisReply reply) {
+    client->command({"ECHO", echo}, [&, echo](StoreStatus status, const RedisReply& reply) {
       ++completed;
       if (status != StoreStatus::Ok || reply.str != echo) ++mismatched;
     });
@@ -61,7 +61,7 @@ TEST_F(RedisPipelineTest, CommandsIssuedInOneTurnLeaveInOneWrite) {
   int completed = 0;
   for (int i = 0; i < kCommands; ++i) {
     client->command({"PING"},
-                    [&](StoreStatus status, RedisReply) { completed += status == StoreStatus::Ok; });
+                    [&](StoreStatus status, const RedisReply&) { completed += status == StoreStatus::Ok; });
   }
   ASSERT_TRUE(runUntil(
       io_, [&] { return completed == kCommands; }, 10s));
@@ -104,14 +104,14 @@ TEST_F(RedisPipelineTest, RepliesSplitAcrossManyReadsAreReassembled) {
   std::vector<int> order;
   for (int i = 0; i < kSmall; ++i) {
     if (i == kSmall / 2) {
-      client->command({"GET", "big"}, [&](StoreStatus status, RedisReply reply) {
+      client->command({"GET", "big"}, [&](StoreStatus status, const RedisReply& reply) {
         order.push_back(-1);
         EXPECT_EQ(status, StoreStatus::Ok);
         EXPECT_TRUE(reply.str == big) << "the 4 MiB value came back with " << reply.str.size() << " bytes";
       });
     }
     const std::string echo = std::to_string(i);
-    client->command({"ECHO", echo}, [&, i, echo](StoreStatus status, RedisReply reply) {
+    client->command({"ECHO", echo}, [&, i, echo](StoreStatus status, const RedisReply& reply) {
       order.push_back(i);
       small_ok += status == StoreStatus::Ok && reply.str == echo;
     });
@@ -199,7 +199,7 @@ TEST_F(RedisPipelineTest, ConcurrentEvalsOfAnUnloadedScriptAllRecover) {
   for (int i = 0; i < kEvals; ++i) {
     const std::string key = "many:" + std::to_string(i);
     const std::string_view keys[] = {key};
-    client->eval(script, keys, {}, [&](StoreStatus status, RedisReply reply) {
+    client->eval(script, keys, {}, [&](StoreStatus status, const RedisReply& reply) {
       ok += status == StoreStatus::Ok && reply.integer == 1;
     });
   }
@@ -229,7 +229,7 @@ TEST_F(RedisPipelineTest, CommandsPastMaxPendingFailFast) {
   int ok = 0;
   int unavailable = 0;
   for (int i = 0; i < 15; ++i) {
-    client->command({"PING"}, [&](StoreStatus status, RedisReply) {
+    client->command({"PING"}, [&](StoreStatus status, const RedisReply&) {
       ok += status == StoreStatus::Ok;
       unavailable += status == StoreStatus::Unavailable;
     });

@@ -72,6 +72,63 @@ TEST(RedisResp, ParsesEveryReplyTypeWhenFedOneByteAtATime) {
   EXPECT_TRUE(replies[5].elements[2].isNil());
 }
 
+// The connection passes one reply object to every next() call, so the reader builds into storage that held a
+// reply of another shape: nothing of the previous reply may show through.
+TEST(RedisResp, ReusingOneReplyObjectLeavesNothingOfThePreviousReply) {
+  const std::string wire =
+      "*5\r\n:1\r\n:0\r\n:1700000000000\r\n:99\r\n:60000\r\n"  // a rate-limit answer
+      "$18\r\n{\"username\":\"ann\"}\r\n"                      // a session
+      "*2\r\n$1\r\na\r\n*1\r\n:7\r\n"                          // a smaller, nested array
+      "$-1\r\n"                                                // nil
+      "-NOSCRIPT No matching script\r\n"
+      ":5\r\n"
+      "*0\r\n"s;
+  RespReader reader;
+  ASSERT_TRUE(reader.feed(wire));
+  RedisReply reply;
+
+  ASSERT_EQ(reader.next(reply), RespReader::Result::Reply);
+  ASSERT_EQ(reply.type, RedisReply::Type::Array);
+  ASSERT_EQ(reply.elements.size(), 5u);
+  EXPECT_EQ(reply.elements[2].integer, 1700000000000);
+
+  ASSERT_EQ(reader.next(reply), RespReader::Result::Reply);
+  EXPECT_EQ(reply.type, RedisReply::Type::String);
+  EXPECT_EQ(reply.str, R"({"username":"ann"})");
+  EXPECT_TRUE(reply.elements.empty());
+
+  ASSERT_EQ(reader.next(reply), RespReader::Result::Reply);
+  ASSERT_EQ(reply.type, RedisReply::Type::Array);
+  EXPECT_TRUE(reply.str.empty());
+  ASSERT_EQ(reply.elements.size(), 2u);
+  EXPECT_EQ(reply.elements[0].type, RedisReply::Type::String);
+  EXPECT_EQ(reply.elements[0].str, "a");
+  EXPECT_TRUE(reply.elements[0].elements.empty());
+  ASSERT_EQ(reply.elements[1].type, RedisReply::Type::Array);
+  ASSERT_EQ(reply.elements[1].elements.size(), 1u);
+  EXPECT_EQ(reply.elements[1].elements[0].integer, 7);
+
+  ASSERT_EQ(reader.next(reply), RespReader::Result::Reply);
+  EXPECT_TRUE(reply.isNil());
+  EXPECT_TRUE(reply.str.empty());
+  EXPECT_TRUE(reply.elements.empty());
+
+  ASSERT_EQ(reader.next(reply), RespReader::Result::Reply);
+  EXPECT_TRUE(reply.isError());
+  EXPECT_EQ(reply.str, "NOSCRIPT No matching script");
+
+  ASSERT_EQ(reader.next(reply), RespReader::Result::Reply);
+  EXPECT_EQ(reply.type, RedisReply::Type::Integer);
+  EXPECT_EQ(reply.integer, 5);
+  EXPECT_TRUE(reply.str.empty());
+
+  ASSERT_EQ(reader.next(reply), RespReader::Result::Reply);
+  EXPECT_EQ(reply.type, RedisReply::Type::Array);
+  EXPECT_TRUE(reply.elements.empty());
+
+  EXPECT_EQ(reader.next(reply), RespReader::Result::NeedMore);
+}
+
 TEST(RedisResp, ReportsAProtocolErrorOnGarbage) {
   RespReader reader;
   reader.feed("?what\r\n");

@@ -21,11 +21,39 @@
 #include <stdexcept>
 #include <thread>
 
-#include "store/redis_resp.h"
+#include "store/redis_reply.h"
 
 namespace gatehouse::testing {
 
 namespace {
+
+// The test client uses hiredis's own blocking API; its replies are copied into the store's type.
+store::RedisReply toRedisReply(const redisReply& reply) {
+  store::RedisReply out;
+  switch (reply.type) {
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+    case REDIS_REPLY_ERROR:
+      out.type = reply.type == REDIS_REPLY_STRING   ? store::RedisReply::Type::String
+                 : reply.type == REDIS_REPLY_STATUS ? store::RedisReply::Type::Status
+                                                    : store::RedisReply::Type::Error;
+      out.str.assign(reply.str, reply.len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = store::RedisReply::Type::Integer;
+      out.integer = reply.integer;
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = store::RedisReply::Type::Array;
+      for (std::size_t i = 0; i < reply.elements; ++i)
+        out.elements.push_back(toRedisReply(*reply.element[i]));
+      break;
+    default:
+      out.type = store::RedisReply::Type::Nil;
+      break;
+  }
+  return out;
+}
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -249,7 +277,7 @@ struct RedisServer::State {
     Reply reply(static_cast<redisReply*>(
         redisCommandArgv(context.get(), static_cast<int>(argv.size()), pointers.data(), lengths.data())));
     if (!reply) throw std::runtime_error(std::string("redis command failed: ") + context->errstr);
-    return store::toRedisReply(*reply);
+    return toRedisReply(*reply);
   }
 };
 
