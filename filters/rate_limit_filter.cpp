@@ -130,7 +130,7 @@ class RateLimitFilter final : public Filter {
     const config::RateLimitPolicy& policy = *shared_->policy;
     check_.key = shared_->keys.build(request, info, user);
     check_.algorithm = policy.algorithm;
-    check_.limits = policy.limits;
+    check_.limits.assign(policy.limits.begin(), policy.limits.end());
     check_.cost = 1;
   }
 
@@ -213,7 +213,8 @@ class RateLimitFilter final : public Filter {
                      "application/problem+json",
                      {}};
     reply.headers.emplace_back("Retry-After", std::to_string(retry_after));
-    for (auto& field : shared_->headers.fields(result)) reply.headers.push_back(std::move(field));
+    for (auto& [name, value] : shared_->headers.fields(result))
+      reply.headers.emplace_back(name, std::move(value));
     finishWith(std::move(reply));
   }
 

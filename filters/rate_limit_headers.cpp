@@ -74,8 +74,8 @@ std::int64_t epochMillis(const store::RateLimitResult& result) {
 
 }  // namespace
 
-std::size_t closestToExhaustion(const std::vector<store::LimitState>& states,
-                                const std::vector<config::WindowLimit>& limits) {
+std::size_t closestToExhaustion(std::span<const store::LimitState> states,
+                                std::span<const config::WindowLimit> limits) {
   std::size_t best = 0;
   for (std::size_t i = 1; i < states.size(); ++i) {
     if (states[i].remaining < states[best].remaining) {
@@ -108,8 +108,7 @@ RateLimitHeaderFormatter::RateLimitHeaderFormatter(const config::RateLimitPolicy
 HeaderFields RateLimitHeaderFormatter::fields(const store::RateLimitResult& result) const {
   HeaderFields out;
   if (result.limits.empty() || result.limits.size() != limits_.size()) return out;
-  out.reserve(5);  // the most this adds: one allocation per request instead of a growing vector's several
-  const std::size_t index = closestToExhaustion(result.limits, limits_);
+  const std::size_t index = closestToExhaustion({result.limits.data(), result.limits.size()}, limits_);
   const store::LimitState& state = result.limits[index];
   const std::int64_t reset_after_ms = std::max<std::int64_t>(0, state.reset_after.count());
 

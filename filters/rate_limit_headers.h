@@ -12,10 +12,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <boost/container/small_vector.hpp>
 
 #include "filters/filter.h"
 #include "proxy/config/config.h"
@@ -23,7 +26,10 @@
 
 namespace gatehouse::filters {
 
-using HeaderFields = std::vector<std::pair<std::string, std::string>>;
+// The fields of one decision, built for every rate-limited request: the names are the constants below (static
+// storage), the X-RateLimit-* values are numbers short enough for std::string's inline buffer, and there are
+// at most five, so building them allocates nothing unless the IETF fields are on.
+using HeaderFields = boost::container::small_vector<std::pair<std::string_view, std::string>, 5>;
 
 inline constexpr std::string_view kXRateLimitLimit = "X-RateLimit-Limit";
 inline constexpr std::string_view kXRateLimitRemaining = "X-RateLimit-Remaining";
@@ -38,8 +44,8 @@ inline constexpr std::string_view kQuotaExceededType = "https://gatehouse.dev/pr
 
 // The limit to report: fewest requests remaining; on a tie the shortest window, whose state changes soonest.
 // `states` and `limits` are parallel; returns 0 when they are empty.
-std::size_t closestToExhaustion(const std::vector<store::LimitState>& states,
-                                const std::vector<config::WindowLimit>& limits);
+std::size_t closestToExhaustion(std::span<const store::LimitState> states,
+                                std::span<const config::WindowLimit> limits);
 
 // Whole seconds, rounded up, and at least 1: "Retry-After: 0" would invite an immediate retry that is refused
 // again.

@@ -171,8 +171,9 @@ RateLimitResult evaluateInShard(Shard& shard, const std::vector<std::string>& ke
     }
   }
 
-  RateLimitResult result = evaluate(std::span<State* const>(states),
-                                    std::span<const WindowLimit>(check.limits), check.cost, now_ms);
+  RateLimitResult result =
+      evaluate(std::span<State* const>(states),
+               std::span<const WindowLimit>(check.limits.data(), check.limits.size()), check.cost, now_ms);
   if (!result.allowed) return result;
 
   for (std::size_t i = 0; i < keys.size(); ++i) {

@@ -1,5 +1,8 @@
 #include "store/rate_limit_keys.h"
 
+#include <charconv>
+#include <iterator>
+
 namespace gatehouse::store {
 
 std::optional<std::string> invalidCheckReason(const RateLimitCheck& check) {
@@ -14,10 +17,16 @@ std::optional<std::string> invalidCheckReason(const RateLimitCheck& check) {
 }
 
 std::string rateLimitKey(std::string_view base_key, RateLimitAlgorithm algorithm, Millis window) {
-  std::string key = "gh:rl:{";
+  constexpr std::string_view kPrefix = "gh:rl:{";
+  constexpr std::size_t kSuffixChars = 5 + 20;  // "}:sw:" and the digits of a 64-bit number
+  char digits[20];
+  const auto end = std::to_chars(std::begin(digits), std::end(digits), window.count()).ptr;
+  std::string key;
+  key.reserve(kPrefix.size() + base_key.size() + kSuffixChars);  // one allocation: built for every check
+  key.append(kPrefix);
   key.append(base_key);
   key.append(algorithm == RateLimitAlgorithm::SlidingLog ? "}:sl:" : "}:sw:");
-  key.append(std::to_string(window.count()));
+  key.append(digits, static_cast<std::size_t>(end - digits));
   return key;
 }
 

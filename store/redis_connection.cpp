@@ -212,9 +212,8 @@ bool RedisConnection::admit(RedisCallback& done) {
 void RedisConnection::command(std::span<const std::string_view> argv, RedisCallback done) {
   if (!admit(done)) return;
   ++stats_.commands;
-  const FormattedCommand formatted = formatter_.format(argv);
-  enqueue(formatted.bytes(),
-          Pending{std::move(done), Clock::now() + options_.command_timeout, Purpose::User, nullptr, {}});
+  formatter_.append(out_, argv);
+  track(Pending{std::move(done), Clock::now() + options_.command_timeout, Purpose::User, nullptr, {}});
 }
 
 void RedisConnection::eval(const LuaScript& script, std::span<const std::string_view> keys,
@@ -232,14 +231,33 @@ void RedisConnection::eval(const LuaScript& script, std::span<const std::string_
   eval_argv_.push_back(std::string_view(numkeys, static_cast<std::size_t>(end - numkeys)));
   eval_argv_.insert(eval_argv_.end(), keys.begin(), keys.end());
   eval_argv_.insert(eval_argv_.end(), args.begin(), args.end());
-  FormattedCommand formatted = formatter_.format(eval_argv_);
-  const std::string_view bytes = formatted.bytes();  // stays valid: the entry keeps the allocation
-  enqueue(bytes, Pending{std::move(done), Clock::now() + options_.command_timeout, Purpose::User,
-                         &known->second, std::move(formatted)});
+  std::string command = takeSpareCommand();
+  formatter_.append(command, eval_argv_);
+  out_.append(command);
+  track(Pending{std::move(done), Clock::now() + options_.command_timeout, Purpose::User, &known->second,
+                std::move(command)});
+}
+
+std::string RedisConnection::takeSpareCommand() {
+  if (spare_commands_.empty()) return {};
+  std::string command = std::move(spare_commands_.back());
+  spare_commands_.pop_back();
+  return command;
+}
+
+void RedisConnection::recycleCommand(std::string command) {
+  constexpr std::size_t kMaxSpare = 1024;  // past what is in flight at once, buffers are freed
+  if (command.capacity() == 0 || spare_commands_.size() >= kMaxSpare) return;
+  command.clear();
+  spare_commands_.push_back(std::move(command));
 }
 
 void RedisConnection::enqueue(std::string_view bytes, Pending entry) {
   out_.append(bytes);
+  track(std::move(entry));
+}
+
+void RedisConnection::track(Pending entry) {
   const auto deadline = entry.deadline;
   if (pending_.full()) pending_.set_capacity(std::max<std::size_t>(64, pending_.capacity() * 2));
   pending_.push_back(std::move(entry));
@@ -336,6 +354,7 @@ void RedisConnection::dispatch(const RedisReply& reply) {
         return;
       }
       entry.done(StoreStatus::Ok, reply);
+      recycleCommand(std::move(entry.retry));
       return;
   }
 }
@@ -348,8 +367,8 @@ void RedisConnection::retryAfterNoScript(Pending entry) {
   const std::string_view load_argv[] = {"SCRIPT", "LOAD", entry.script->source};
   const FormattedCommand load = formatter_.format(load_argv);
   enqueue(load.bytes(), Pending{nullptr, entry.deadline, Purpose::ScriptLoad, nullptr, {}});
-  const FormattedCommand retry = std::move(entry.retry);
-  enqueue(retry.bytes(), Pending{std::move(entry.done), entry.deadline, Purpose::User, nullptr, {}});
+  enqueue(entry.retry, Pending{std::move(entry.done), entry.deadline, Purpose::User, nullptr, {}});
+  recycleCommand(std::move(entry.retry));
 }
 
 // ---- deadlines --------------------------------------------------------------------------------------------
@@ -382,6 +401,7 @@ void RedisConnection::onCommandTimer() {
       expired.push_back(std::move(entry.done));
       entry.done = nullptr;
       entry.script = nullptr;  // a late NOSCRIPT must not resurrect it
+      recycleCommand(std::move(entry.retry));
       entry.retry = {};
     } else {
       next = std::min(next, entry.deadline);

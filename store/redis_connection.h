@@ -80,7 +80,7 @@ class RedisConnection final : public RedisClient {
     Purpose purpose = Purpose::User;
     // An EVALSHA that may be retried once on NOSCRIPT: the script to load and the command to send again.
     const LuaScript* script = nullptr;
-    FormattedCommand retry;
+    std::string retry;
   };
   static_assert(std::is_nothrow_move_constructible_v<Pending>,
                 "the pending ring moves entries when it grows");
@@ -104,6 +104,9 @@ class RedisConnection final : public RedisClient {
   // The pipeline.
   bool admit(RedisCallback& done);
   void enqueue(std::string_view bytes, Pending entry);
+  void track(Pending entry);  // its command is in out_ already
+  std::string takeSpareCommand();
+  void recycleCommand(std::string command);
   void scheduleFlush();
   void flush();
   void onWritten(const std::shared_ptr<Link>& link, const boost::system::error_code& error);
@@ -135,6 +138,9 @@ class RedisConnection final : public RedisClient {
   bool flush_posted_ = false;
   CommandFormatter formatter_;
   std::vector<std::string_view> eval_argv_;  // reused by eval()
+  // Buffers for the copies of EVALSHA commands kept for a NOSCRIPT retry, reused: a rate-limit check then
+  // formats and keeps its command without allocating.
+  std::vector<std::string> spare_commands_;
   // Scripts seen by eval(), by SHA1: a NOSCRIPT retry needs the source when the caller's copy may be gone.
   std::unordered_map<std::string, LuaScript> scripts_;
 

@@ -23,12 +23,10 @@ void appendLengthLine(std::string& out, char marker, std::size_t number) {
 
 }  // namespace
 
-FormattedCommand CommandFormatter::format(std::span<const std::string_view> argv) {
+void CommandFormatter::append(std::string& out, std::span<const std::string_view> argv) {
   std::size_t size = 1 + kMaxNumberChars + 2;
   for (std::string_view arg : argv) size += 1 + kMaxNumberChars + 2 + arg.size() + 2;
-  FormattedCommand command;
-  auto& out = command.bytes_;
-  out.reserve(size);
+  out.reserve(out.size() + size);
   appendLengthLine(out, '*', argv.size());
   for (std::string_view arg : argv) {
     appendLengthLine(out, '$', arg.size());
@@ -36,6 +34,11 @@ FormattedCommand CommandFormatter::format(std::span<const std::string_view> argv
     if (!arg.empty()) out.append(arg.data(), arg.size());
     out.append("\r\n", 2);
   }
+}
+
+FormattedCommand CommandFormatter::format(std::span<const std::string_view> argv) {
+  FormattedCommand command;
+  append(command.bytes_, argv);
   return command;
 }
 

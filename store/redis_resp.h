@@ -30,9 +30,11 @@ class FormattedCommand {
   std::string bytes_;
 };
 
-// Formats commands into one allocation each, sized exactly beforehand.
+// Formats commands: into a buffer of the caller's (the connection's output buffer, reused), or into one
+// allocation of their own, sized exactly beforehand.
 class CommandFormatter {
  public:
+  void append(std::string& out, std::span<const std::string_view> argv);
   FormattedCommand format(std::span<const std::string_view> argv);
 };
 

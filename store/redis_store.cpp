@@ -31,7 +31,7 @@ RateLimitResult failedCheck(StoreStatus status) {
 
 }  // namespace
 
-RateLimitResult parseRateLimitReply(const RedisReply& reply, const std::vector<WindowLimit>& limits) {
+RateLimitResult parseRateLimitReply(const RedisReply& reply, const WindowLimits& limits) {
   const std::vector<RedisReply>& items = reply.elements;
   if (reply.type != RedisReply::Type::Array || items.size() != 3 + 2 * limits.size()) {
     return failedCheck(StoreStatus::Error);

@@ -43,6 +43,6 @@ class RedisStore final : public Store {
 
 // Reads the reply of the rate-limit scripts: {allowed, retry_after_ms, now_ms, then remaining and reset_after
 // per limit}. `limits` supplies each LimitState::limit. A reply of another shape is an Error result.
-RateLimitResult parseRateLimitReply(const RedisReply& reply, const std::vector<WindowLimit>& limits);
+RateLimitResult parseRateLimitReply(const RedisReply& reply, const WindowLimits& limits);
 
 }  // namespace gatehouse::store

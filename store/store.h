@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "proxy/config/config.h"
 
 namespace gatehouse::store {
@@ -50,13 +52,17 @@ struct SessionResult {
 using config::RateLimitAlgorithm;
 using config::WindowLimit;
 
+// A check's limits and their states, inline for the usual one or two limits: a check and its answer are built
+// for every rate-limited request.
+using WindowLimits = boost::container::small_vector<WindowLimit, 2>;
+
 struct RateLimitCheck {
   // The base key. Implementations derive one key per limit from it; Redis keys carry the base key as a hash
   // tag
   // ("{<key>}") so that all keys of one check live in one Redis Cluster slot. Must not contain '{' or '}'.
   std::string key;
   RateLimitAlgorithm algorithm = RateLimitAlgorithm::SlidingWindow;
-  std::vector<WindowLimit> limits;  // all are checked; the request is counted only when every one admits it
+  WindowLimits limits;  // all are checked; the request is counted only when every one admits it
   std::uint32_t cost = 1;
 };
 
@@ -69,7 +75,7 @@ struct LimitState {
 struct RateLimitResult {
   StoreStatus status = StoreStatus::Ok;
   bool allowed = true;
-  std::vector<LimitState> limits;  // one per RateLimitCheck::limits, same order
+  boost::container::small_vector<LimitState, 2> limits;  // one per RateLimitCheck::limits, same order
   Millis retry_after{0};    // when !allowed: the earliest time a request of this cost could be admitted
   std::int64_t now_ms = 0;  // the store's clock (Redis TIME), epoch milliseconds
 };

@@ -1,6 +1,7 @@
 #include "filters/rate_limit_headers.h"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -29,20 +30,24 @@ config::RateLimitPolicy policyWith(std::vector<config::WindowLimit> limits, bool
 store::RateLimitResult resultWith(std::vector<store::LimitState> states, bool allowed = true) {
   store::RateLimitResult result;
   result.allowed = allowed;
-  result.limits = std::move(states);
+  result.limits.assign(states.begin(), states.end());
   result.now_ms = kNowMs;
   return result;
 }
 
 TEST(ClosestToExhaustionTest, PicksFewestRemaining) {
   const std::vector<config::WindowLimit> limits{{100, 60s}, {10, 1s}};
-  EXPECT_EQ(closestToExhaustion({{100, 3, 1000ms}, {10, 7, 200ms}}, limits), 0u);
-  EXPECT_EQ(closestToExhaustion({{100, 42, 1000ms}, {10, 7, 200ms}}, limits), 1u);
+  EXPECT_EQ(closestToExhaustion(std::vector<store::LimitState>{{100, 3, 1000ms}, {10, 7, 200ms}}, limits),
+            0u);
+  EXPECT_EQ(closestToExhaustion(std::vector<store::LimitState>{{100, 42, 1000ms}, {10, 7, 200ms}}, limits),
+            1u);
 }
 
 TEST(ClosestToExhaustionTest, TieGoesToTheShortestWindow) {
   const std::vector<config::WindowLimit> limits{{100, 60s}, {10, 1s}, {50, 10s}};
-  EXPECT_EQ(closestToExhaustion({{100, 0, 40s}, {10, 0, 1s}, {50, 0, 5s}}, limits), 1u);
+  EXPECT_EQ(
+      closestToExhaustion(std::vector<store::LimitState>{{100, 0, 40s}, {10, 0, 1s}, {50, 0, 5s}}, limits),
+      1u);
 }
 
 TEST(RetryAfterSecondsTest, RoundsUpAndIsAtLeastOne) {
@@ -74,7 +79,7 @@ TEST(RateLimitHeaderFormatterTest, ConfiguredLimitStandsInWhenTheStoreDoesNotEch
   const RateLimitHeaderFormatter formatter(policyWith({{100, 60s}}, true, false));
   const auto fields = formatter.fields(resultWith({{0, 5, 1s}}));
   ASSERT_FALSE(fields.empty());
-  EXPECT_EQ(fields.front(), (std::pair<std::string, std::string>("X-RateLimit-Limit", "100")));
+  EXPECT_EQ(fields.front(), (std::pair<std::string_view, std::string>("X-RateLimit-Limit", "100")));
 }
 
 TEST(RateLimitHeaderFormatterTest, IetfFieldsWithOneLimit) {
