@@ -3,6 +3,7 @@
 #include <vector>
 
 #include <boost/beast/http/field.hpp>
+#include <boost/container/small_vector.hpp>
 
 namespace gatehouse::filters {
 namespace {
@@ -89,10 +90,10 @@ CookieLookup findCookie(std::span<const std::string_view> cookie_fields, std::st
 }
 
 CookieLookup findCookie(const RequestHeader& request, std::string_view name) {
-  std::vector<std::string_view> fields;
+  boost::container::small_vector<std::string_view, 4> fields;  // requests rarely carry more Cookie fields
   const auto range = request.equal_range(boost::beast::http::field::cookie);
   for (auto it = range.first; it != range.second; ++it) fields.push_back(it->value());
-  return findCookie(fields, name);
+  return findCookie(std::span<const std::string_view>(fields.data(), fields.size()), name);
 }
 
 // Unlike decodeURIComponent this does not reject escapes that decode to invalid UTF-8: every caller validates

@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <charconv>
 #include <new>
 #include <utility>
@@ -26,7 +27,10 @@ void appendLengthLine(std::string& out, char marker, std::size_t number) {
 void CommandFormatter::append(std::string& out, std::span<const std::string_view> argv) {
   std::size_t size = 1 + kMaxNumberChars + 2;
   for (std::string_view arg : argv) size += 1 + kMaxNumberChars + 2 + arg.size() + 2;
-  out.reserve(out.size() + size);
+  // Grows geometrically, as appending would: `out` is usually the connection's output buffer, which collects
+  // a whole batch and keeps its capacity, and an exact reserve per command would reallocate it again and
+  // again.
+  if (out.capacity() < out.size() + size) out.reserve(std::max(out.size() + size, 2 * out.capacity()));
   appendLengthLine(out, '*', argv.size());
   for (std::string_view arg : argv) {
     appendLengthLine(out, '$', arg.size());
