@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "proxy/config/config.h"
+#include "store/inline_function.h"
 #include "store/redis_reply.h"
 #include "store/store.h"
 
@@ -67,7 +68,9 @@ struct LuaScript {
 };
 
 // The reply is valid only during the call (the connection reuses it for the next one): copy what you keep.
-using RedisCallback = std::function<void(StoreStatus status, const RedisReply& reply)>;
+// Inline up to 96 bytes: enough for the store's handlers, which capture the caller's callback and a check's
+// limits, so that a command allocates nothing for its callback.
+using RedisCallback = InlineFunction<void(StoreStatus status, const RedisReply& reply), 96>;
 
 class RedisClient : public std::enable_shared_from_this<RedisClient> {
  public:

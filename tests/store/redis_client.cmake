@@ -2,6 +2,7 @@
 # by the fixture in tests/support. Plus the pipelining benchmark (a program, not a test).
 add_executable(redis_client_tests
   ${CMAKE_CURRENT_LIST_DIR}/redis_client_resp_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/inline_function_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/redis_client_pipeline_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/redis_client_failure_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/redis_client_connect_test.cpp
