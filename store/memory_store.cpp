@@ -210,7 +210,7 @@ std::int64_t MemoryStore::nowMs() const {
   return clock_();
 }
 
-void MemoryStore::lookupSession(const SessionLookup& lookup, std::function<void(SessionResult)> done) {
+void MemoryStore::lookupSession(const SessionLookup& lookup, SessionCallback done) {
   const std::int64_t now_ms = nowMs();
   SessionResult result;
   Shard& shard = shardFor(lookup.key);
@@ -230,7 +230,7 @@ void MemoryStore::lookupSession(const SessionLookup& lookup, std::function<void(
   done(std::move(result));
 }
 
-void MemoryStore::checkRateLimit(const RateLimitCheck& check, std::function<void(RateLimitResult)> done) {
+void MemoryStore::checkRateLimit(const RateLimitCheck& check, RateLimitCallback done) {
   if (invalidCheckReason(check)) {
     RateLimitResult invalid;
     invalid.status = StoreStatus::Error;
@@ -260,7 +260,7 @@ void MemoryStore::checkRateLimit(const RateLimitCheck& check, std::function<void
   done(std::move(result));
 }
 
-void MemoryStore::ping(std::function<void(StoreStatus)> done) {
+void MemoryStore::ping(StatusCallback done) {
   done(StoreStatus::Ok);
 }
 

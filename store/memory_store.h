@@ -44,9 +44,9 @@ class MemoryStore final : public Store {
   MemoryStore(const MemoryStore&) = delete;
   MemoryStore& operator=(const MemoryStore&) = delete;
 
-  void lookupSession(const SessionLookup& lookup, std::function<void(SessionResult)> done) override;
-  void checkRateLimit(const RateLimitCheck& check, std::function<void(RateLimitResult)> done) override;
-  void ping(std::function<void(StoreStatus)> done) override;
+  void lookupSession(const SessionLookup& lookup, SessionCallback done) override;
+  void checkRateLimit(const RateLimitCheck& check, RateLimitCallback done) override;
+  void ping(StatusCallback done) override;
 
   // Stores a session value (replacing any value of that key); ttl <= 0 keeps it until deleted or evicted.
   void putSession(const std::string& key, std::string value, Millis ttl);

@@ -68,9 +68,9 @@ struct LuaScript {
 };
 
 // The reply is valid only during the call (the connection reuses it for the next one): copy what you keep.
-// Inline up to 96 bytes: enough for the store's handlers, which capture the caller's callback and a check's
+// Inline up to 128 bytes: enough for the store's handlers, which capture the caller's callback and a check's
 // limits, so that a command allocates nothing for its callback.
-using RedisCallback = InlineFunction<void(StoreStatus status, const RedisReply& reply), 96>;
+using RedisCallback = InlineFunction<void(StoreStatus status, const RedisReply& reply), 128>;
 
 class RedisClient : public std::enable_shared_from_this<RedisClient> {
  public:

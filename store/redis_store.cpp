@@ -75,7 +75,7 @@ RedisClient& RedisStore::pick() {
   return fallback;
 }
 
-void RedisStore::lookupSession(const SessionLookup& lookup, std::function<void(SessionResult)> done) {
+void RedisStore::lookupSession(const SessionLookup& lookup, SessionCallback done) {
   RedisClient& client = pick();
   client.command({"GET", lookup.key}, [done = std::move(done)](StoreStatus status, const RedisReply& reply) {
     SessionResult result;
@@ -96,7 +96,7 @@ void RedisStore::lookupSession(const SessionLookup& lookup, std::function<void(S
   }
 }
 
-void RedisStore::checkRateLimit(const RateLimitCheck& check, std::function<void(RateLimitResult)> done) {
+void RedisStore::checkRateLimit(const RateLimitCheck& check, RateLimitCallback done) {
   if (invalidCheckReason(check)) {
     done(failedCheck(StoreStatus::Error));
     return;
@@ -122,7 +122,7 @@ void RedisStore::checkRateLimit(const RateLimitCheck& check, std::function<void(
               });
 }
 
-void RedisStore::ping(std::function<void(StoreStatus)> done) {
+void RedisStore::ping(StatusCallback done) {
   pick().command({"PING"}, [done = std::move(done)](StoreStatus status, const RedisReply& reply) {
     done(statusOf(status, reply));
   });

@@ -26,9 +26,9 @@ class RedisStore final : public Store {
   RedisStore(const RedisStore&) = delete;
   RedisStore& operator=(const RedisStore&) = delete;
 
-  void lookupSession(const SessionLookup& lookup, std::function<void(SessionResult)> done) override;
-  void checkRateLimit(const RateLimitCheck& check, std::function<void(RateLimitResult)> done) override;
-  void ping(std::function<void(StoreStatus)> done) override;
+  void lookupSession(const SessionLookup& lookup, SessionCallback done) override;
+  void checkRateLimit(const RateLimitCheck& check, RateLimitCallback done) override;
+  void ping(StatusCallback done) override;
 
   RedisClient& client(std::size_t index = 0) { return *clients_.at(index); }
   std::size_t connections() const { return clients_.size(); }

@@ -18,6 +18,7 @@
 #include <boost/container/small_vector.hpp>
 
 #include "proxy/config/config.h"
+#include "store/inline_function.h"
 
 namespace gatehouse::store {
 
@@ -83,14 +84,20 @@ struct RateLimitResult {
 // ---- the interface
 // -------------------------------------------------------------------------------------------
 
+// Completion callbacks: a filter's handler (its `this` and a liveness token) is stored inline, so that a
+// lookup or a check allocates nothing for it.
+using SessionCallback = InlineFunction<void(SessionResult), 48>;
+using RateLimitCallback = InlineFunction<void(RateLimitResult), 48>;
+using StatusCallback = InlineFunction<void(StoreStatus), 48>;
+
 class Store {
  public:
   virtual ~Store() = default;
 
-  virtual void lookupSession(const SessionLookup& lookup, std::function<void(SessionResult)> done) = 0;
-  virtual void checkRateLimit(const RateLimitCheck& check, std::function<void(RateLimitResult)> done) = 0;
+  virtual void lookupSession(const SessionLookup& lookup, SessionCallback done) = 0;
+  virtual void checkRateLimit(const RateLimitCheck& check, RateLimitCallback done) = 0;
   // Readiness: Ok when the store answers (PING for Redis).
-  virtual void ping(std::function<void(StoreStatus)> done) = 0;
+  virtual void ping(StatusCallback done) = 0;
 };
 
 }  // namespace gatehouse::store

@@ -16,13 +16,13 @@ class SharedMemoryStore final : public Store {
  public:
   explicit SharedMemoryStore(std::shared_ptr<MemoryStore> memory) : memory_(std::move(memory)) {}
 
-  void lookupSession(const SessionLookup& lookup, std::function<void(SessionResult)> done) override {
+  void lookupSession(const SessionLookup& lookup, SessionCallback done) override {
     memory_->lookupSession(lookup, std::move(done));
   }
-  void checkRateLimit(const RateLimitCheck& check, std::function<void(RateLimitResult)> done) override {
+  void checkRateLimit(const RateLimitCheck& check, RateLimitCallback done) override {
     memory_->checkRateLimit(check, std::move(done));
   }
-  void ping(std::function<void(StoreStatus)> done) override { memory_->ping(std::move(done)); }
+  void ping(StatusCallback done) override { memory_->ping(std::move(done)); }
 
  private:
   std::shared_ptr<MemoryStore> memory_;

@@ -32,17 +32,13 @@ class NoCallbacks final : public FilterCallbacks {
 // The headers filter never asks the store: any call is a failure.
 class UnusedStore final : public store::Store {
  public:
-  void lookupSession(const store::SessionLookup& /*lookup*/,
-                     std::function<void(store::SessionResult)> /*done*/) override {
+  void lookupSession(const store::SessionLookup& /*lookup*/, store::SessionCallback /*done*/) override {
     ADD_FAILURE() << "headers filter used the store";
   }
-  void checkRateLimit(const store::RateLimitCheck& /*check*/,
-                      std::function<void(store::RateLimitResult)> /*done*/) override {
+  void checkRateLimit(const store::RateLimitCheck& /*check*/, store::RateLimitCallback /*done*/) override {
     ADD_FAILURE() << "headers filter used the store";
   }
-  void ping(std::function<void(store::StoreStatus)> /*done*/) override {
-    ADD_FAILURE() << "headers filter used the store";
-  }
+  void ping(store::StatusCallback /*done*/) override { ADD_FAILURE() << "headers filter used the store"; }
 };
 
 class HeadersFilterTest : public ::testing::Test {

@@ -28,12 +28,10 @@ constexpr std::int64_t kStoreNowMs = 1'700'000'000'000;
 // calls answerNext() (like Redis, later on the loop).
 class FakeStore : public store::Store {
  public:
-  void lookupSession(const store::SessionLookup& /*lookup*/,
-                     std::function<void(store::SessionResult)> done) override {
+  void lookupSession(const store::SessionLookup& /*lookup*/, store::SessionCallback done) override {
     done(store::SessionResult{store::StoreStatus::Error, false, {}});
   }
-  void checkRateLimit(const store::RateLimitCheck& check,
-                      std::function<void(store::RateLimitResult)> done) override {
+  void checkRateLimit(const store::RateLimitCheck& check, store::RateLimitCallback done) override {
     checks.push_back(check);
     if (immediate) {
       done(*immediate);
@@ -41,7 +39,7 @@ class FakeStore : public store::Store {
       pending.push_back(std::move(done));
     }
   }
-  void ping(std::function<void(store::StoreStatus)> done) override { done(store::StoreStatus::Ok); }
+  void ping(store::StatusCallback done) override { done(store::StoreStatus::Ok); }
 
   void answerNext(const store::RateLimitResult& result) {
     ASSERT_FALSE(pending.empty());
@@ -52,7 +50,7 @@ class FakeStore : public store::Store {
 
   std::optional<store::RateLimitResult> immediate;
   std::vector<store::RateLimitCheck> checks;
-  std::deque<std::function<void(store::RateLimitResult)>> pending;
+  std::deque<store::RateLimitCallback> pending;
 };
 
 class FakeCallbacks : public FilterCallbacks {

@@ -34,8 +34,7 @@ class FakeStore : public store::Store {
   std::optional<store::StoreStatus> failure;  // answer every lookup with this status
   std::vector<store::SessionLookup> lookups;
 
-  void lookupSession(const store::SessionLookup& lookup,
-                     std::function<void(store::SessionResult)> done) override {
+  void lookupSession(const store::SessionLookup& lookup, store::SessionCallback done) override {
     lookups.push_back(lookup);
     if (synchronous) {
       done(answer(lookup.key));
@@ -43,10 +42,10 @@ class FakeStore : public store::Store {
       pending_.push_back({lookup.key, std::move(done)});
     }
   }
-  void checkRateLimit(const store::RateLimitCheck&, std::function<void(store::RateLimitResult)>) override {
+  void checkRateLimit(const store::RateLimitCheck&, store::RateLimitCallback) override {
     ADD_FAILURE() << "the session filter never counts rate limits";
   }
-  void ping(std::function<void(store::StoreStatus)> done) override { done(store::StoreStatus::Ok); }
+  void ping(store::StatusCallback done) override { done(store::StoreStatus::Ok); }
 
   std::size_t pendingCount() const { return pending_.size(); }
   // Delivers the oldest held answer.
@@ -78,7 +77,7 @@ class FakeStore : public store::Store {
     return result;
   }
 
-  std::deque<std::pair<std::string, std::function<void(store::SessionResult)>>> pending_;
+  std::deque<std::pair<std::string, store::SessionCallback>> pending_;
 };
 
 class FakeCallbacks : public FilterCallbacks {

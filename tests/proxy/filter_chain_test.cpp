@@ -75,9 +75,9 @@ class ScriptedFactory : public filters::FilterFactory {
 
 class NullStore : public store::Store {
  public:
-  void lookupSession(const store::SessionLookup&, std::function<void(store::SessionResult)>) override {}
-  void checkRateLimit(const store::RateLimitCheck&, std::function<void(store::RateLimitResult)>) override {}
-  void ping(std::function<void(store::StoreStatus)>) override {}
+  void lookupSession(const store::SessionLookup&, store::SessionCallback) override {}
+  void checkRateLimit(const store::RateLimitCheck&, store::RateLimitCallback) override {}
+  void ping(store::StatusCallback) override {}
 };
 
 class RecordingSink : public ChainSink {
