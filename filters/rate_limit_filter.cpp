@@ -9,6 +9,7 @@
 
 #include "filters/rate_limit_headers.h"
 #include "filters/rate_limit_key.h"
+#include "filters/sharded_counters.h"
 #include "store/store.h"
 
 namespace gatehouse::filters {
@@ -21,7 +22,18 @@ struct RateLimitShared {
         clock(clock_in ? std::move(clock_in) : SteadyClock{[] { return std::chrono::steady_clock::now(); }}) {
   }
 
-  static void bump(std::atomic<std::uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
+  enum class Counter {
+    Allowed,
+    Limited,
+    ShadowLimited,
+    AllowListed,
+    StoreError,
+    FallbackLocal,
+    LocalCacheHit,
+    Mispredicted,
+    Count
+  };
+  void bump(Counter counter) { counters.bump(counter); }
 
   const std::shared_ptr<const config::RateLimitPolicy> policy;
   const RateLimitKeyBuilder keys;
@@ -29,22 +41,15 @@ struct RateLimitShared {
   const SteadyClock clock;
   const PerThreadOverLimitCache over_limit;
 
-  std::atomic<std::uint64_t> allowed{0};
-  std::atomic<std::uint64_t> limited{0};
-  std::atomic<std::uint64_t> shadow_limited{0};
-  std::atomic<std::uint64_t> allow_listed{0};
-  std::atomic<std::uint64_t> store_error{0};
-  std::atomic<std::uint64_t> fallback_local{0};
-  std::atomic<std::uint64_t> local_cache_hit{0};
-  std::atomic<std::uint64_t> mispredicted{0};
+  ShardedCounters<Counter, static_cast<std::size_t>(Counter::Count)> counters;
 };
 
 namespace {
 
 class RateLimitFilter final : public Filter {
  public:
-  RateLimitFilter(std::shared_ptr<RateLimitShared> shared, WorkerServices& services)
-      : shared_(std::move(shared)), services_(services), cache_(shared_->over_limit.forThisThread()) {}
+  RateLimitFilter(RateLimitShared& shared, WorkerServices& services)
+      : shared_(&shared), services_(services), cache_(shared_->over_limit.forThisThread()) {}
 
   // A key that does not depend on the session is known from the request alone: the check starts now, in the
   // same event-loop turn as the session lookup, so both reach Redis in one write. Like nginx's limit_req
@@ -81,14 +86,14 @@ class RateLimitFilter final : public Filter {
       if (!prefetched_for_ || info.user == prefetched_for_) return awaitPrefetched();
       // The guess was wrong (the session now belongs to someone else, or is gone): the guessed user's check
       // has counted this request, once; its answer is dropped and the user found is checked below.
-      RateLimitShared::bump(shared_->mispredicted);
+      shared_->bump(RateLimitShared::Counter::Mispredicted);
       prefetch_alive_.reset();
       early_result_.reset();
       state_ = State::Idle;
     }
     const config::RateLimitPolicy& policy = *shared_->policy;
     if (isAllowListed(info.client_ip)) {
-      RateLimitShared::bump(shared_->allow_listed);
+      shared_->bump(RateLimitShared::Counter::AllowListed);
       return FilterStatus::Continue;
     }
 
@@ -96,7 +101,7 @@ class RateLimitFilter final : public Filter {
     state_ = State::Calling;
     if (!policy.shadow) {
       if (auto cached = cache_->find(check_.key, shared_->clock())) {
-        RateLimitShared::bump(shared_->local_cache_hit);
+        shared_->bump(RateLimitShared::Counter::LocalCacheHit);
         refuse(*cached);
         return FilterStatus::Stop;
       }
@@ -175,7 +180,7 @@ class RateLimitFilter final : public Filter {
 
     if (result.status != store::StoreStatus::Ok) {
       if (is_fallback) return pass();  // the in-process store failed too: nothing left to ask, fail open
-      RateLimitShared::bump(shared_->store_error);
+      shared_->bump(RateLimitShared::Counter::StoreError);
       switch (policy.on_store_error) {
         case config::RateLimitStoreErrorPolicy::Allow:
           return pass();
@@ -185,19 +190,19 @@ class RateLimitFilter final : public Filter {
                                        "application/json",
                                        {}});
         case config::RateLimitStoreErrorPolicy::Local:
-          RateLimitShared::bump(shared_->fallback_local);
+          shared_->bump(RateLimitShared::Counter::FallbackLocal);
           return ask(services_.local_store, /*is_fallback=*/true);
       }
       return pass();
     }
 
     if (result.allowed) {
-      RateLimitShared::bump(shared_->allowed);
+      shared_->bump(RateLimitShared::Counter::Allowed);
       response_fields_ = shared_->headers.fields(result);
       return pass();
     }
     if (policy.shadow) {
-      RateLimitShared::bump(shared_->shadow_limited);
+      shared_->bump(RateLimitShared::Counter::ShadowLimited);
       response_fields_ = shared_->headers.fields(result);
       return pass();
     }
@@ -206,7 +211,7 @@ class RateLimitFilter final : public Filter {
   }
 
   void refuse(const store::RateLimitResult& result) {
-    RateLimitShared::bump(shared_->limited);
+    shared_->bump(RateLimitShared::Counter::Limited);
     const std::int64_t retry_after = retryAfterSeconds(result.retry_after);
     LocalReply reply{boost::beast::http::status::too_many_requests,
                      quotaExceededBody(shared_->policy->name, retry_after),
@@ -233,7 +238,9 @@ class RateLimitFilter final : public Filter {
     callbacks_->reply(std::move(reply));
   }
 
-  std::shared_ptr<RateLimitShared> shared_;
+  // The factory's, which outlives its filters (the worker's Runtime owns it). Not a shared_ptr copy: that
+  // would be two atomic operations per request on a count every worker writes.
+  RateLimitShared* shared_;
   WorkerServices& services_;
   std::shared_ptr<OverLimitCache> cache_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
@@ -261,7 +268,7 @@ RateLimitFilterFactory::RateLimitFilterFactory(std::shared_ptr<const config::Rat
 RateLimitFilterFactory::~RateLimitFilterFactory() = default;
 
 std::unique_ptr<Filter> RateLimitFilterFactory::create(WorkerServices& services) const {
-  return std::make_unique<RateLimitFilter>(shared_, services);
+  return std::make_unique<RateLimitFilter>(*shared_, services);
 }
 
 const config::RateLimitPolicy& RateLimitFilterFactory::policy() const {
@@ -269,18 +276,15 @@ const config::RateLimitPolicy& RateLimitFilterFactory::policy() const {
 }
 
 RateLimitStats RateLimitFilterFactory::counters() const {
-  const auto read = [](const std::atomic<std::uint64_t>& counter) {
-    return counter.load(std::memory_order_relaxed);
-  };
   RateLimitStats stats;
-  stats.allowed = read(shared_->allowed);
-  stats.limited = read(shared_->limited);
-  stats.shadow_limited = read(shared_->shadow_limited);
-  stats.allow_listed = read(shared_->allow_listed);
-  stats.store_error = read(shared_->store_error);
-  stats.fallback_local = read(shared_->fallback_local);
-  stats.local_cache_hit = read(shared_->local_cache_hit);
-  stats.mispredicted = read(shared_->mispredicted);
+  stats.allowed = shared_->counters.read(RateLimitShared::Counter::Allowed);
+  stats.limited = shared_->counters.read(RateLimitShared::Counter::Limited);
+  stats.shadow_limited = shared_->counters.read(RateLimitShared::Counter::ShadowLimited);
+  stats.allow_listed = shared_->counters.read(RateLimitShared::Counter::AllowListed);
+  stats.store_error = shared_->counters.read(RateLimitShared::Counter::StoreError);
+  stats.fallback_local = shared_->counters.read(RateLimitShared::Counter::FallbackLocal);
+  stats.local_cache_hit = shared_->counters.read(RateLimitShared::Counter::LocalCacheHit);
+  stats.mispredicted = shared_->counters.read(RateLimitShared::Counter::Mispredicted);
   return stats;
 }
 

@@ -14,6 +14,7 @@
 #include "filters/identity_headers.h"
 #include "filters/session_cache.h"
 #include "filters/session_identity.h"
+#include "filters/sharded_counters.h"
 #include "store/store.h"
 
 namespace gatehouse::filters {
@@ -33,25 +34,19 @@ constexpr std::string_view kPathPlaceholder = "{path}";
 
 enum class Outcome { Valid, Missing, BadSignature, Expired, Invalid, Forbidden, StoreError };
 
-struct Counters {
-  std::atomic<std::uint64_t> valid{0};
-  std::atomic<std::uint64_t> missing{0};
-  std::atomic<std::uint64_t> bad_signature{0};
-  std::atomic<std::uint64_t> expired{0};
-  std::atomic<std::uint64_t> invalid{0};
-  std::atomic<std::uint64_t> forbidden{0};
-  std::atomic<std::uint64_t> store_error{0};
-  std::atomic<std::uint64_t> cache_hit{0};
-  std::atomic<std::uint64_t> touched{0};
+enum class Counter {
+  Valid,
+  Missing,
+  BadSignature,
+  Expired,
+  Invalid,
+  Forbidden,
+  StoreError,
+  CacheHit,
+  Touched,
+  Count
 };
-
-void bump(std::atomic<std::uint64_t>& counter) {
-  counter.fetch_add(1, std::memory_order_relaxed);
-}
-
-std::uint64_t read(const std::atomic<std::uint64_t>& counter) {
-  return counter.load(std::memory_order_relaxed);
-}
+using Counters = ShardedCounters<Counter, static_cast<std::size_t>(Counter::Count)>;
 
 struct CachedIdentity {
   SessionIdentity identity;
@@ -227,19 +222,19 @@ struct SessionShared {
   void count(Outcome outcome) {
     switch (outcome) {
       case Outcome::Valid:
-        return bump(counters.valid);
+        return counters.bump(Counter::Valid);
       case Outcome::Missing:
-        return bump(counters.missing);
+        return counters.bump(Counter::Missing);
       case Outcome::BadSignature:
-        return bump(counters.bad_signature);
+        return counters.bump(Counter::BadSignature);
       case Outcome::Expired:
-        return bump(counters.expired);
+        return counters.bump(Counter::Expired);
       case Outcome::Invalid:
-        return bump(counters.invalid);
+        return counters.bump(Counter::Invalid);
       case Outcome::Forbidden:
-        return bump(counters.forbidden);
+        return counters.bump(Counter::Forbidden);
       case Outcome::StoreError:
-        return bump(counters.store_error);
+        return counters.bump(Counter::StoreError);
     }
   }
 };
@@ -252,7 +247,7 @@ struct PendingLookup {
   RequestHeader& request;
   RequestInfo& info;
   FilterCallbacks& callbacks;
-  PolicyWorkerState& state;  // lives as long as the policy, which the store callback's SessionShared holds
+  PolicyWorkerState& state;  // lives as long as the policy, which outlives the filter that owns this lookup
   std::string id;
   bool touched = false;  // this lookup refreshes the TTL (rolling)
   bool answered = false;
@@ -291,8 +286,7 @@ Decision decideOnStoreResult(SessionShared& shared, PendingLookup& pending, stor
 
 class SessionFilter final : public Filter {
  public:
-  SessionFilter(std::shared_ptr<SessionShared> shared, store::Store& store)
-      : shared_(std::move(shared)), store_(store) {}
+  SessionFilter(SessionShared& shared, store::Store& store) : shared_(&shared), store_(store) {}
 
   // The session id is read here, once (an express cookie costs an HMAC), and the user it had last time is
   // published for later filters' prefetch.
@@ -318,7 +312,7 @@ class SessionFilter final : public Filter {
     const SteadyTime now = shared_->clock.steady();
     if (CachedIdentity* cached = worker.identities.find(session.id)) {
       if (now < cached->fresh_until) {
-        bump(shared_->counters.cache_hit);
+        shared_->counters.bump(Counter::CacheHit);
         return answerNow(shared_->withIdentity(cached->identity, request, info), callbacks);
       }
       worker.identities.erase(session.id);
@@ -333,13 +327,14 @@ class SessionFilter final : public Filter {
         lookup.touch_ttl = std::chrono::duration_cast<store::Millis>(policy.ttl);
         worker.last_touch.put(pending_->id, now);
         pending_->touched = true;
-        bump(shared_->counters.touched);
+        shared_->counters.bump(Counter::Touched);
       }
     }
 
     // The store may answer before lookupSession returns (memory store): the callback then resumes or replies
     // from inside onRequest, which the filter contract allows, and this filter may not touch its members
     // afterwards.
+    // `shared` is used only while the lookup is alive, and so is its filter and the factory behind it.
     store_.lookupSession(lookup, [weak = std::weak_ptr<PendingLookup>(pending_),
                                   shared = shared_](store::SessionResult result) {
       const std::shared_ptr<PendingLookup> pending = weak.lock();
@@ -360,7 +355,9 @@ class SessionFilter final : public Filter {
     return FilterStatus::Stop;
   }
 
-  std::shared_ptr<SessionShared> shared_;
+  // The factory's, which outlives its filters (the worker's Runtime owns it). Not a shared_ptr copy: that
+  // would be two atomic operations per request on a count every worker writes.
+  SessionShared* shared_;
   store::Store& store_;
   std::shared_ptr<PendingLookup> pending_;
   // This worker's state for the policy, found once per request (workerState scans a per-thread list).
@@ -392,7 +389,7 @@ SessionFilterFactory::SessionFilterFactory(config::SessionFilterConfig config,
 SessionFilterFactory::~SessionFilterFactory() = default;
 
 std::unique_ptr<Filter> SessionFilterFactory::create(WorkerServices& services) const {
-  return std::make_unique<SessionFilter>(shared_, services.store);
+  return std::make_unique<SessionFilter>(*shared_, services.store);
 }
 
 const config::SessionFilterConfig& SessionFilterFactory::config() const {
@@ -405,9 +402,9 @@ const config::SessionPolicy& SessionFilterFactory::policy() const {
 
 SessionStats SessionFilterFactory::counters() const {
   const Counters& c = shared_->counters;
-  return SessionStats{read(c.valid),       read(c.missing),   read(c.bad_signature),
-                      read(c.expired),     read(c.invalid),   read(c.forbidden),
-                      read(c.store_error), read(c.cache_hit), read(c.touched)};
+  return SessionStats{c.read(Counter::Valid),      c.read(Counter::Missing),  c.read(Counter::BadSignature),
+                      c.read(Counter::Expired),    c.read(Counter::Invalid),  c.read(Counter::Forbidden),
+                      c.read(Counter::StoreError), c.read(Counter::CacheHit), c.read(Counter::Touched)};
 }
 
 }  // namespace gatehouse::filters
