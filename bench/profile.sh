@@ -12,24 +12,9 @@ set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(dirname "$BENCH_DIR")
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$BENCH_DIR/lib/common.sh"
-# shellcheck source-path=SCRIPTDIR source=lib/measure.sh
-source "$BENCH_DIR/lib/measure.sh"
-# shellcheck source-path=SCRIPTDIR source=lib/targets.sh
-source "$BENCH_DIR/lib/targets.sh"
-# shellcheck source-path=SCRIPTDIR source=lib/setup.sh
-source "$BENCH_DIR/lib/setup.sh"
-
-TARGET=gh-sess-rl
-WORKERS=1
+# shellcheck source-path=SCRIPTDIR source=lib/one_target.sh
+source "$BENCH_DIR/lib/one_target.sh"
 PROFILE_SECONDS=10
-CONNECTIONS=50
-PIN=1
-NGINX_ONLY=0
-IDLE_CONNECTIONS=0
-UPSTREAM_WORKERS=1
-GATEHOUSE_BIN=${GATEHOUSE_BIN:-}
 CALL_GRAPH=
 
 while (($# > 0)); do

@@ -56,13 +56,14 @@ start_nginx() {
 
 # start_gatehouse NAME CONFIG WORKERS: Gatehouse with one of bench/conf's configs; the config reads the BENCH_*
 # variables through its own ${VAR} substitution.
+# GATEHOUSE_PREFIX (an array, usually empty) runs Gatehouse under another program: bench/count.sh uses valgrind.
 start_gatehouse() {
   local name=$1 config=$2 workers=$3
   claim_free_port
   local port=$FREE_PORT
   BENCH_PORT=$port BENCH_WORKERS=$workers BENCH_UPSTREAM_PORT=$UPSTREAM_PORT \
     BENCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
-    start_process "$name" "$RUN_DIR/$name.log" "$GATEHOUSE_BIN" --config "$BENCH_DIR/conf/$config"
+    start_process "$name" "$RUN_DIR/$name.log" ${GATEHOUSE_PREFIX[@]+"${GATEHOUSE_PREFIX[@]}"} "$GATEHOUSE_BIN" --config "$BENCH_DIR/conf/$config"
   wait_for_listener "$LAST_PID" "$port" "$name"
   TARGET_PORT[$name]=$port
   TARGET_PID[$name]=$LAST_PID

@@ -1,0 +1,21 @@
+# What bench/profile.sh and bench/count.sh share: the libraries, and the defaults for driving one target with
+# wrk (the caller sets BENCH_DIR and REPO_DIR first, then parses its own options over these defaults).
+# shellcheck shell=bash disable=SC2034  # the variables are read by the libraries and the calling script
+
+# shellcheck source=bench/lib/common.sh
+source "$BENCH_DIR/lib/common.sh"
+# shellcheck source=bench/lib/measure.sh
+source "$BENCH_DIR/lib/measure.sh"
+# shellcheck source=bench/lib/targets.sh
+source "$BENCH_DIR/lib/targets.sh"
+# shellcheck source=bench/lib/setup.sh
+source "$BENCH_DIR/lib/setup.sh"
+
+TARGET=gh-sess-rl
+WORKERS=1
+CONNECTIONS=50
+PIN=1
+NGINX_ONLY=0
+IDLE_CONNECTIONS=0
+UPSTREAM_WORKERS=1
+GATEHOUSE_BIN=${GATEHOUSE_BIN:-}
