@@ -64,6 +64,8 @@ void appendTagged(std::string& out, std::string_view tag, std::string_view value
 }  // namespace
 
 std::string rateLimitClientNetwork(std::string_view client_ip) {
+  // Without a ':' it is IPv4 (or unparseable), which is used as it is either way: no need to parse it.
+  if (client_ip.find(':') == std::string_view::npos) return std::string(client_ip);
   boost::system::error_code error;
   const auto address = boost::asio::ip::make_address(client_ip, error);
   if (error) return std::string(client_ip);
