@@ -25,6 +25,7 @@
 #include "filters/filter.h"
 #include "proxy/buffer_pool.h"
 #include "proxy/filter_chain.h"
+#include "proxy/http/fields.h"
 #include "proxy/http/forwarded.h"
 #include "proxy/http/parse_buffered.h"
 #include "proxy/outgoing_message.h"
@@ -56,8 +57,11 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   void onDeadline();
 
  private:
-  using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
-  using ResponseParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
+  using RequestParser =
+      boost::beast::http::request_parser<boost::beast::http::buffer_body, http::FieldAllocator>;
+  using ResponseParser =
+      boost::beast::http::response_parser<boost::beast::http::buffer_body, http::FieldAllocator>;
+  using LocalResponse = boost::beast::http::response<boost::beast::http::string_body, http::Fields>;
   using ErrorCode = boost::system::error_code;
 
   // What the current deadline guards, and so what its expiry means.
@@ -158,7 +162,7 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   std::chrono::microseconds upstream_time_{0};
 
   // Local replies.
-  boost::beast::http::response<boost::beast::http::string_body> local_response_;
+  LocalResponse local_response_;
   bool close_after_local_reply_ = false;
 
   // Access-log figures.
