@@ -25,6 +25,7 @@
 #include "filters/filter.h"
 #include "proxy/buffer_pool.h"
 #include "proxy/filter_chain.h"
+#include "proxy/http/field_arena.h"
 #include "proxy/http/fields.h"
 #include "proxy/http/forwarded.h"
 #include "proxy/http/parse_buffered.h"
@@ -57,6 +58,7 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   void onDeadline();
 
  private:
+  // The parsers' fields (and the local reply's) live in fields_arena_.
   using RequestParser =
       boost::beast::http::request_parser<boost::beast::http::buffer_body, http::FieldAllocator>;
   using ResponseParser =
@@ -119,6 +121,11 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   void onWriteLocalReply(ErrorCode ec);
 
   void finishExchange();
+  // Destroys the exchange's headers (the parsers and the local reply) and gives the arena's block back.
+  void endExchange();
+  // For the exchange's parsers and local reply: Beast's piecewise constructors pass it to their fields (the
+  // body's arguments come first, none here).
+  http::FieldAllocator arenaAllocator() { return http::FieldAllocator(&fields_arena_); }
   void logAccess();
   void closeUpstream();
   void close();
@@ -136,6 +143,11 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   bool upstream_timed_out_ = false;  // the upstream operation was cancelled by its deadline: 504
   bool draining_ = false;
   bool closed_ = false;
+
+  // The header fields of the current exchange: a block from the worker's pool, held from the request head
+  // until the exchange ends (endExchange). Declared before every header that allocates from it, so that at
+  // destruction they go first and the block goes back last.
+  http::FieldArena fields_arena_;
 
   // The current request.
   std::optional<RequestParser> request_;
@@ -161,8 +173,8 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   Clock::time_point upstream_start_{};
   std::chrono::microseconds upstream_time_{0};
 
-  // Local replies.
-  LocalResponse local_response_;
+  // Local replies: made per reply in the arena, destroyed once written.
+  std::optional<LocalResponse> local_response_;
   bool close_after_local_reply_ = false;
 
   // Access-log figures.
