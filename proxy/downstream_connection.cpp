@@ -553,7 +553,9 @@ void DownstreamConnection::startTunnel() {
   // upstream's (still in its buffer) go to the client.
   tunnel_buffer_ = std::move(buffer_);
   logAccess();
-  // The heads are written and logged: a tunnel that may stay open for hours keeps no header block.
+  // The heads are written and logged, and the filters have seen the response: a tunnel that may stay open for
+  // hours keeps neither its filters nor a header block.
+  chain_.reset();
   endExchange();
   tunnelClientToUpstream();
   tunnelUpstreamToClient();

@@ -9,6 +9,8 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include "proxy/access_log.h"
 #include "proxy/config/loader.h"
@@ -192,6 +194,24 @@ TEST(FieldArena, AClientThatLeavesMidExchangeGivesTheBlockBack) {
   const auto stats = proxy.waitFor(noneLent);
   EXPECT_EQ(stats.lent, 0u);
   EXPECT_EQ(stats.spare, 1u);
+}
+
+TEST(FieldArena, AnOpenTunnelHoldsNoBlock) {
+  TestUpstream upstream;
+  WorkerUnderTest proxy(testConfig(upstream.address(), kCatchAll));
+  boost::asio::io_context io;
+  boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws(io);
+  ws.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), proxy.port()});
+  ws.handshake("localhost", "/ws");
+  ws.write(boost::asio::buffer(std::string("hello")));
+  boost::beast::flat_buffer echoed;
+  ws.read(echoed);
+  EXPECT_EQ(boost::beast::buffers_to_string(echoed.data()), "hello");
+  // The 101 went out and bytes flow both ways: the exchange is over as far as headers go.
+  const auto stats = proxy.waitFor(noneLent);
+  EXPECT_EQ(stats.lent, 0u);
+  EXPECT_EQ(stats.spare, 1u);
+  ws.close(boost::beast::websocket::close_code::normal);
 }
 
 TEST(FieldArena, AStopMidExchangeGivesTheBlockBack) {
