@@ -68,7 +68,10 @@ class FieldBlockPool {
   void giveBack(Block block, std::size_t used_bytes) {
     --lent_;
     most_used_bytes_ = std::max(most_used_bytes_, used_bytes);
-    if (spare_.size() >= kMaxSpare) return;  // freed here
+    if (spare_.size() >= kMaxSpare) {
+      unpoison(block.get());  // pieces the arena poisoned: the allocator gets the memory back clean
+      return;                 // freed here
+    }
     poison(block.get());
     spare_.push_back(std::move(block));
   }

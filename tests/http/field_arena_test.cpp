@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sanitizer/asan_interface.h>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -142,6 +143,31 @@ TEST(FieldArena, DestroyedWithABlockGivesItBack) {
   }
   EXPECT_EQ(pool.stats().lent, 0u);
   EXPECT_EQ(pool.stats().spare, 1u);
+}
+
+TEST(FieldArena, UnderAsanFreedPiecesAndReturnedBlocksArePoisoned) {
+#if defined(__SANITIZE_ADDRESS__)
+  FieldBlockPool pool;
+  FieldArena arena(pool);
+  arena.begin();
+  auto* erased = static_cast<char*>(arena.allocate(64, 8));
+  auto* kept = static_cast<char*>(arena.allocate(64, 8));
+  arena.deallocate(erased, 64, 8);
+  EXPECT_TRUE(__asan_address_is_poisoned(erased));  // a view into an erased field is reported
+  EXPECT_FALSE(__asan_address_is_poisoned(kept));
+  arena.deallocate(kept, 64, 8);
+  arena.end();
+  EXPECT_TRUE(__asan_address_is_poisoned(kept));  // the whole block, while it waits in the pool
+
+  arena.begin();  // lent again: clean
+  auto* again = static_cast<char*>(arena.allocate(64, 8));
+  EXPECT_EQ(again, erased);
+  EXPECT_FALSE(__asan_address_is_poisoned(again));
+  arena.deallocate(again, 64, 8);
+  arena.end();
+#else
+  GTEST_SKIP() << "AddressSanitizer is off in this build";
+#endif
 }
 
 TEST(FieldBlockPool, KeepsAtMostMaxSpareBlocks) {
