@@ -3,7 +3,6 @@
 #include <charconv>
 
 namespace gatehouse::proxy {
-namespace bhttp = boost::beast::http;
 
 namespace {
 

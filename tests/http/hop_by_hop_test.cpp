@@ -8,8 +8,6 @@
 namespace gatehouse::http {
 namespace {
 
-namespace bhttp = boost::beast::http;
-
 // "Name: value" of every field, in order.
 std::vector<std::string> lines(const Fields& fields) {
   std::vector<std::string> out;
