@@ -17,7 +17,9 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
 #include <memory>
+#include <new>
 #include <type_traits>
 
 #include "proxy/http/field_arena.h"
@@ -35,13 +37,14 @@ class ArenaAllocator {
 
   ArenaAllocator() noexcept = default;  // the heap
   explicit ArenaAllocator(FieldArena* arena) noexcept : arena_(arena) {}
+  // Implicit, as the allocator requirements want: containers rebind an allocator by converting it.
   template <class U>
-  ArenaAllocator(const ArenaAllocator<U>& other) noexcept : arena_(other.arena()) {}  // NOLINT: rebinding
+  ArenaAllocator(const ArenaAllocator<U>& other) noexcept : arena_(other.arena()) {}  // NOLINT
 
   T* allocate(std::size_t count) {
-    const auto bytes = count * sizeof(T);
-    if (arena_ != nullptr) return static_cast<T*>(arena_->allocate(bytes, alignof(T)));
-    return std::allocator<T>().allocate(count);
+    if (arena_ == nullptr) return std::allocator<T>().allocate(count);
+    if (count > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_array_new_length();
+    return static_cast<T*>(arena_->allocate(count * sizeof(T), alignof(T)));
   }
 
   void deallocate(T* pointer, std::size_t count) noexcept {
