@@ -16,9 +16,9 @@
 #include <utility>
 #include <vector>
 
-#include <boost/beast/http/fields.hpp>
-#include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
+
+#include "proxy/http/fields.h"
 
 namespace boost::asio {
 class io_context;
@@ -30,8 +30,10 @@ class Store;
 
 namespace gatehouse::filters {
 
-using RequestHeader = boost::beast::http::request_header<>;
-using ResponseHeader = boost::beast::http::response_header<>;
+// Fields allocated in the exchange's arena (proxy/http/fields.h): a filter that keeps a header past the
+// request keeps a copy, which takes the heap.
+using RequestHeader = http::RequestHeader;
+using ResponseHeader = http::ResponseHeader;
 
 // An answer made by Gatehouse instead of the upstream (401, 403, 429, 503...). The body is sent as is.
 struct LocalReply {

@@ -83,7 +83,7 @@ CompiledHeaderOps::CompiledHeaderOps(const config::HeaderOps& ops) {
   }
 }
 
-void CompiledHeaderOps::apply(bhttp::fields& fields) const {
+void CompiledHeaderOps::apply(http::Fields& fields) const {
   for (const auto& name : remove_) {
     if (name.known != bhttp::field::unknown) {
       fields.erase(name.known);

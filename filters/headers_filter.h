@@ -24,7 +24,7 @@ class CompiledHeaderOps {
   // hop-by-hop fields): editing those would desynchronise the proxy's framing from what it tells the peer.
   explicit CompiledHeaderOps(const config::HeaderOps& ops);
 
-  void apply(boost::beast::http::fields& fields) const;
+  void apply(http::Fields& fields) const;
 
   bool empty() const { return remove_.empty() && set_.empty() && add_.empty(); }
 

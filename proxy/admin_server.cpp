@@ -8,6 +8,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "proxy/http/fields.h"
 #include "store/store_factory.h"
 
 namespace gatehouse::proxy {
@@ -68,8 +69,9 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
   beast::tcp_stream stream_;
   AdminServer& server_;
   beast::flat_buffer buffer_;
-  bhttp::request<bhttp::string_body> request_;
-  bhttp::response<bhttp::string_body> response_;
+  // Gatehouse's header type; the admin thread lends no arena, so these fields live on the heap.
+  bhttp::request<bhttp::string_body, http::Fields> request_;
+  bhttp::response<bhttp::string_body, http::Fields> response_;
 };
 
 }  // namespace

@@ -77,7 +77,7 @@ bool isPeerGone(const boost::system::error_code& ec) {
 }  // namespace
 
 DownstreamConnection::DownstreamConnection(Socket socket, Worker& worker)
-    : worker_(worker), socket_(std::move(socket)) {
+    : worker_(worker), socket_(std::move(socket)), fields_arena_(worker.fieldBlocks()) {
   boost::system::error_code ec;
   const auto endpoint = socket_.remote_endpoint(ec);
   if (!ec) peer_ = http::Peer(endpoint.address(), worker_.runtime().config->trusted_proxies);
@@ -198,7 +198,8 @@ void DownstreamConnection::processHead(std::size_t head_bytes) {
   const auto& config = *runtime.config;
   const auto head = std::string_view(static_cast<const char*>(buffer_.data().data()), head_bytes);
 
-  clearDeadline();  // the filters' store calls have their own timeout
+  clearDeadline();        // the filters' store calls have their own timeout
+  fields_arena_.begin();  // every header of this exchange, error replies included, from here on
   info_ = filters::RequestInfo{};
   status_ = 0;
   response_body_bytes_ = 0;
@@ -218,7 +219,7 @@ void DownstreamConnection::processHead(std::size_t head_bytes) {
     return sendError(static_cast<bhttp::status>(defect->status), defect->reason, true);
   }
 
-  request_.emplace();
+  request_.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(arenaAllocator()));
   request_->header_limit(static_cast<std::uint32_t>(head_bytes + 1));
   request_->body_limit(boost::none);  // enforced per route below, while streaming
   request_->eager(false);
@@ -415,7 +416,7 @@ void DownstreamConnection::onWriteRequest(ErrorCode ec, bool last) {
 }
 
 void DownstreamConnection::doReadResponseHeader() {
-  response_.emplace();
+  response_.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(arenaAllocator()));
   response_->body_limit(boost::none);  // streamed: the app decides how much it sends
   if (request_->get().method() == bhttp::verb::head) response_->skip(true);
   armDeadline(Waiting::Upstream, worker_.runtime().config->upstream.response_timeout);
@@ -552,6 +553,10 @@ void DownstreamConnection::startTunnel() {
   // upstream's (still in its buffer) go to the client.
   tunnel_buffer_ = std::move(buffer_);
   logAccess();
+  // The heads are written and logged, and the filters have seen the response: a tunnel that may stay open for
+  // hours keeps neither its filters nor a header block.
+  chain_.reset();
+  endExchange();
   tunnelClientToUpstream();
   tunnelUpstreamToClient();
 }
@@ -617,24 +622,24 @@ void DownstreamConnection::sendError(bhttp::status status, std::string_view erro
 
 void DownstreamConnection::sendLocalReply(filters::LocalReply reply, bool close) {
   status_ = static_cast<unsigned>(reply.status);
-  local_response_ = {};
-  local_response_.result(reply.status);
-  local_response_.version(request_ && request_->is_header_done() && request_->get().version() == 10 ? 10
-                                                                                                    : 11);
-  local_response_.set(bhttp::field::content_type, reply.content_type);
-  for (auto& [name, value] : reply.headers) local_response_.insert(name, value);
-  if (!info_.request_id.empty()) local_response_.set(http::kRequestIdHeader, info_.request_id);
+  local_response_.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(arenaAllocator()));
+  local_response_->result(reply.status);
+  local_response_->version(request_ && request_->is_header_done() && request_->get().version() == 10 ? 10
+                                                                                                     : 11);
+  local_response_->set(bhttp::field::content_type, reply.content_type);
+  for (auto& [name, value] : reply.headers) local_response_->insert(name, value);
+  if (!info_.request_id.empty()) local_response_->set(http::kRequestIdHeader, info_.request_id);
   // Filters that let the request pass see the local answer too (a rate-limit header on a 401, say).
-  chain_.onResponse(local_response_.base());
+  chain_.onResponse(local_response_->base());
   const bool head = request_ && request_->is_header_done() && request_->get().method() == bhttp::verb::head;
   response_body_bytes_ = head ? 0 : reply.body.size();
-  local_response_.body() = head ? std::string() : std::move(reply.body);
-  local_response_.prepare_payload();
-  if (head) local_response_.content_length(reply.body.size());
+  local_response_->body() = head ? std::string() : std::move(reply.body);
+  local_response_->prepare_payload();
+  if (head) local_response_->content_length(reply.body.size());
   close_after_local_reply_ = close || !client_keep_alive_ || draining_ || worker_.draining();
-  local_response_.keep_alive(!close_after_local_reply_);
+  local_response_->keep_alive(!close_after_local_reply_);
   armDeadline(Waiting::Client, worker_.runtime().config->limits.idle_timeout);
-  bhttp::async_write(socket_, local_response_,
+  bhttp::async_write(socket_, *local_response_,
                      [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onWriteLocalReply(ec); });
 }
 
@@ -645,10 +650,11 @@ void DownstreamConnection::onWriteLocalReply(ErrorCode ec) {
     // Let the client read the answer before the connection goes: half-close, then close.
     ErrorCode ignored;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    endExchange();
     return close();
   }
   chain_.reset();
-  request_.reset();
+  endExchange();
   idle_ = true;
   doReadHead();
 }
@@ -667,14 +673,20 @@ void DownstreamConnection::finishExchange() {
     closeUpstream();
   }
   chain_.reset();
-  response_.reset();
-  if (!client_keep_alive_ || !request_->is_done() || draining_ || worker_.draining()) {
-    request_.reset();
-    return close();
-  }
-  request_.reset();
+  const bool keep_alive = client_keep_alive_ && request_->is_done() && !draining_ && !worker_.draining();
+  endExchange();
+  if (!keep_alive) return close();
   idle_ = true;
   doReadHead();
+}
+
+void DownstreamConnection::endExchange() {
+  // Nothing refers to these headers any more: the filters are gone (chain_.reset()) and no operation on
+  // either peer is pending on them. Once they are destroyed, the arena has nothing alive and its block goes.
+  local_response_.reset();
+  response_.reset();
+  request_.reset();
+  fields_arena_.end();
 }
 
 void DownstreamConnection::logAccess() {
@@ -709,6 +721,9 @@ void DownstreamConnection::close() {
   closeUpstream();
   ErrorCode ignored;
   socket_.close(ignored);
+  // Mid-exchange, pending operations may still refer to the headers: they are destroyed with the connection,
+  // and the arena's block goes back with the last of them (FieldArena::end keeps it until then).
+  fields_arena_.end();
 }
 
 }  // namespace gatehouse::proxy

@@ -25,6 +25,8 @@
 #include "filters/filter.h"
 #include "proxy/buffer_pool.h"
 #include "proxy/filter_chain.h"
+#include "proxy/http/field_arena.h"
+#include "proxy/http/fields.h"
 #include "proxy/http/forwarded.h"
 #include "proxy/http/parse_buffered.h"
 #include "proxy/outgoing_message.h"
@@ -56,8 +58,12 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   void onDeadline();
 
  private:
-  using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
-  using ResponseParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
+  // The parsers' fields (and the local reply's) live in fields_arena_.
+  using RequestParser =
+      boost::beast::http::request_parser<boost::beast::http::buffer_body, http::FieldAllocator>;
+  using ResponseParser =
+      boost::beast::http::response_parser<boost::beast::http::buffer_body, http::FieldAllocator>;
+  using LocalResponse = boost::beast::http::response<boost::beast::http::string_body, http::Fields>;
   using ErrorCode = boost::system::error_code;
 
   // What the current deadline guards, and so what its expiry means.
@@ -115,6 +121,11 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   void onWriteLocalReply(ErrorCode ec);
 
   void finishExchange();
+  // Destroys the exchange's headers (the parsers and the local reply) and gives the arena's block back.
+  void endExchange();
+  // For the exchange's parsers and local reply: Beast's piecewise constructors pass it to their fields (the
+  // body's arguments come first, none here).
+  http::FieldAllocator arenaAllocator() { return http::FieldAllocator(&fields_arena_); }
   void logAccess();
   void closeUpstream();
   void close();
@@ -132,6 +143,11 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   bool upstream_timed_out_ = false;  // the upstream operation was cancelled by its deadline: 504
   bool draining_ = false;
   bool closed_ = false;
+
+  // The header fields of the current exchange: a block from the worker's pool, held from the request head
+  // until the exchange ends (endExchange). Declared before every header that allocates from it, so that at
+  // destruction they go first and the block goes back last.
+  http::FieldArena fields_arena_;
 
   // The current request.
   std::optional<RequestParser> request_;
@@ -157,8 +173,8 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   Clock::time_point upstream_start_{};
   std::chrono::microseconds upstream_time_{0};
 
-  // Local replies.
-  boost::beast::http::response<boost::beast::http::string_body> local_response_;
+  // Local replies: made per reply in the arena, destroyed once written.
+  std::optional<LocalResponse> local_response_;
   bool close_after_local_reply_ = false;
 
   // Access-log figures.

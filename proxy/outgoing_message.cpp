@@ -3,7 +3,6 @@
 #include <charconv>
 
 namespace gatehouse::proxy {
-namespace bhttp = boost::beast::http;
 
 namespace {
 
@@ -16,7 +15,7 @@ std::string_view versionText(unsigned version) {
 
 }  // namespace
 
-void OutgoingMessage::appendFields(const bhttp::fields& fields) {
+void OutgoingMessage::appendFields(const http::Fields& fields) {
   for (const auto& field : fields) {
     head_.append(field.name_string());
     head_.append(": ");
@@ -26,7 +25,7 @@ void OutgoingMessage::appendFields(const bhttp::fields& fields) {
   head_.append(kCrlf);
 }
 
-void OutgoingMessage::startRequest(const bhttp::request_header<>& request) {
+void OutgoingMessage::startRequest(const http::RequestHeader& request) {
   head_.clear();
   head_sent_ = false;
   head_.append(request.method_string());
@@ -38,7 +37,7 @@ void OutgoingMessage::startRequest(const bhttp::request_header<>& request) {
   appendFields(request);
 }
 
-void OutgoingMessage::startResponse(const bhttp::response_header<>& response) {
+void OutgoingMessage::startResponse(const http::ResponseHeader& response) {
   head_.clear();
   head_sent_ = false;
   head_.append(versionText(response.version()));

@@ -12,15 +12,16 @@
 #include <string_view>
 
 #include <boost/asio/buffer.hpp>
-#include <boost/beast/http/message.hpp>
+
+#include "proxy/http/fields.h"
 
 namespace gatehouse::proxy {
 
 class OutgoingMessage {
  public:
   // Formats the head (start line, fields, blank line) into a buffer whose capacity is kept across messages.
-  void startRequest(const boost::beast::http::request_header<>& request);
-  void startResponse(const boost::beast::http::response_header<>& response);
+  void startRequest(const http::RequestHeader& request);
+  void startResponse(const http::ResponseHeader& response);
   // Chunked framing: the fields say `Transfer-Encoding: chunked` (set by the caller before start*).
   void setChunked(bool chunked) { chunked_ = chunked; }
 
@@ -36,7 +37,7 @@ class OutgoingMessage {
   std::string_view head() const { return head_; }
 
  private:
-  void appendFields(const boost::beast::http::fields& fields);
+  void appendFields(const http::Fields& fields);
 
   std::string head_;
   bool head_sent_ = false;

@@ -17,6 +17,7 @@
 
 #include "filters/filter.h"
 #include "proxy/buffer_pool.h"
+#include "proxy/http/field_block_pool.h"
 #include "proxy/runtime.h"
 #include "proxy/upstream_pool.h"
 #include "store/store.h"
@@ -56,6 +57,7 @@ class Worker {
   filters::WorkerServices& services() { return services_; }
   AccessLog& accessLog() { return access_log_; }
   BufferPool& buffers() { return buffers_; }
+  http::FieldBlockPool& fieldBlocks() { return field_blocks_; }
   bool draining() const { return draining_; }
   void add(DownstreamConnection* connection);
   void remove(DownstreamConnection* connection);
@@ -69,6 +71,8 @@ class Worker {
   // Enforces every connection's deadline (DownstreamConnection::deadline), every kDeadlineSweepInterval.
   void sweepDeadlines();
 
+  // First, so destroyed last: a connection gives its block back as it goes, whenever that is.
+  http::FieldBlockPool field_blocks_;
   int index_;
   // One thread runs it, and only it touches sockets and timers: the reactor's per-descriptor locks can go
   // (UNSAFE_IO). Posting from other threads (drain, stop) stays safe: the scheduler keeps its lock.

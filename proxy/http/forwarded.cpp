@@ -50,7 +50,7 @@ std::optional<asio::ip::address> parseEntry(std::string_view entry) {
 // The X-Forwarded-For entries of every field, in order. Views into the fields' values.
 using Entries = boost::container::small_vector<std::string_view, 8>;
 
-Entries forwardedFor(const bhttp::fields& fields) {
+Entries forwardedFor(const Fields& fields) {
   Entries entries;
   const auto [first, last] = fields.equal_range(kXForwardedFor);
   for (auto it = first; it != last; ++it) {
@@ -80,8 +80,7 @@ bool isTrusted(const asio::ip::address& address, std::span<const config::Cidr> t
 Peer::Peer(const asio::ip::address& peer, std::span<const config::Cidr> trusted_proxies)
     : address(unmapped(peer)), text(formatAddress(peer)), trusted(isTrusted(address, trusted_proxies)) {}
 
-std::string resolveClientIp(const bhttp::fields& fields, const Peer& peer,
-                            std::span<const config::Cidr> trusted) {
+std::string resolveClientIp(const Fields& fields, const Peer& peer, std::span<const config::Cidr> trusted) {
   if (!peer.trusted) return peer.text;
   auto client = peer.address;
   const auto entries = forwardedFor(fields);
@@ -95,8 +94,7 @@ std::string resolveClientIp(const bhttp::fields& fields, const Peer& peer,
   return client == peer.address ? peer.text : client.to_string();
 }
 
-void setForwardedHeaders(bhttp::fields& fields, const Peer& peer, std::string_view proto,
-                         std::string_view host) {
+void setForwardedHeaders(Fields& fields, const Peer& peer, std::string_view proto, std::string_view host) {
   const std::string_view peer_text = peer.text;
   const bool peer_trusted = peer.trusted;
   if (peer_trusted && fields.count(kXForwardedFor) > 0) {

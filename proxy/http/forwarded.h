@@ -10,9 +10,9 @@
 #include <string_view>
 
 #include <boost/asio/ip/address.hpp>
-#include <boost/beast/http/fields.hpp>
 
 #include "proxy/config/cidr.h"
+#include "proxy/http/fields.h"
 
 namespace gatehouse::http {
 
@@ -41,8 +41,7 @@ struct Peer {
 // the leftmost is. An entry that is not an address ends the walk: what lies left of it cannot be trusted, so
 // the last trusted hop seen is returned. Entries may carry a port ("1.2.3.4:80", "[::1]:80"). Otherwise, the
 // peer (its text, not formatted again).
-std::string resolveClientIp(const boost::beast::http::fields& fields, const Peer& peer,
-                            std::span<const config::Cidr> trusted);
+std::string resolveClientIp(const Fields& fields, const Peer& peer, std::span<const config::Cidr> trusted);
 
 // Sets the X-Forwarded-* fields for the upstream:
 //   X-Forwarded-For    from a trusted peer: its list (several fields joined into one) with the peer appended;
@@ -51,7 +50,6 @@ std::string resolveClientIp(const boost::beast::http::fields& fields, const Peer
 //   X-Forwarded-Host   from a trusted peer that sent one: kept; otherwise `host` (the request's Host), or
 //   removed
 //                      when host is empty.
-void setForwardedHeaders(boost::beast::http::fields& fields, const Peer& peer, std::string_view proto,
-                         std::string_view host);
+void setForwardedHeaders(Fields& fields, const Peer& peer, std::string_view proto, std::string_view host);
 
 }  // namespace gatehouse::http

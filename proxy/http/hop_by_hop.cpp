@@ -57,13 +57,13 @@ bool isNominated(std::string_view name, const Tokens& tokens) {
 
 }  // namespace
 
-void removeHopByHop(bhttp::fields& fields, bool keep_upgrade) {
+void removeHopByHop(Fields& fields, bool keep_upgrade) {
   Tokens nominated;
   const auto [first, last] = fields.equal_range(bhttp::field::connection);
   for (auto it = first; it != last; ++it) collectTokens(it->value(), nominated);
 
   // Connection itself goes last, after this pass: the nominated tokens point into its values.
-  auto shouldRemove = [&](const bhttp::fields::value_type& field) {
+  auto shouldRemove = [&](const Fields::value_type& field) {
     const auto name = field.name();
     if (name == bhttp::field::connection || isProtected(name)) return false;
     if (name == bhttp::field::upgrade)

@@ -2,7 +2,7 @@
 // never forwards them. Gatehouse frames each side of the relay itself, so it strips them both ways.
 #pragma once
 
-#include <boost/beast/http/fields.hpp>
+#include "proxy/http/fields.h"
 
 namespace gatehouse::http {
 
@@ -16,6 +16,6 @@ namespace gatehouse::http {
 //
 // Connection may not remove Host or Content-Length: a client naming them ("Connection: Host") would otherwise
 // change how the upstream routes or frames the request. Those tokens are ignored.
-void removeHopByHop(boost::beast::http::fields& fields, bool keep_upgrade);
+void removeHopByHop(Fields& fields, bool keep_upgrade);
 
 }  // namespace gatehouse::http

@@ -96,7 +96,7 @@ std::string_view trimOws(std::string_view text) {
   return text;
 }
 
-std::optional<RequestDefect> checkContentLength(const bhttp::request_header<>& request) {
+std::optional<RequestDefect> checkContentLength(const RequestHeader& request) {
   const auto [first, last] = request.equal_range(bhttp::field::content_length);
   if (first == last) return std::nullopt;
   if (std::next(first) != last) return defect("several Content-Length fields");
@@ -106,7 +106,7 @@ std::optional<RequestDefect> checkContentLength(const bhttp::request_header<>& r
   return std::nullopt;
 }
 
-std::optional<RequestDefect> checkTransferEncoding(const bhttp::request_header<>& request) {
+std::optional<RequestDefect> checkTransferEncoding(const RequestHeader& request) {
   // Every coding, across every field, in order; the only acceptable list is exactly ["chunked"].
   int codings = 0;
   for (const auto& field : request) {
@@ -131,7 +131,7 @@ bool hasSchemePrefix(std::string_view target, std::string_view scheme) {
   return target.size() > scheme.size() && boost::beast::iequals(target.substr(0, scheme.size()), scheme);
 }
 
-std::optional<RequestDefect> checkTarget(const bhttp::request_header<>& request) {
+std::optional<RequestDefect> checkTarget(const RequestHeader& request) {
   const auto target = request.target();
   if (!target.empty() && target.front() == '/') return std::nullopt;  // origin-form
   if (target == "*") {
@@ -142,7 +142,7 @@ std::optional<RequestDefect> checkTarget(const bhttp::request_header<>& request)
   return defect("request target not in origin-form");
 }
 
-std::optional<RequestDefect> checkHost(const bhttp::request_header<>& request) {
+std::optional<RequestDefect> checkHost(const RequestHeader& request) {
   const auto hosts = request.count(bhttp::field::host);
   if (hosts > 1) return defect("several Host fields");
   if (hosts == 0 && request.version() >= 11) return defect("missing Host");
@@ -178,7 +178,7 @@ std::optional<RequestDefect> checkRawHead(std::string_view head) {
   return defect("incomplete request head");
 }
 
-std::optional<RequestDefect> checkFraming(const bhttp::request_header<>& request) {
+std::optional<RequestDefect> checkFraming(const RequestHeader& request) {
   const bool has_length = request.count(bhttp::field::content_length) > 0;
   const bool has_coding = request.count(bhttp::field::transfer_encoding) > 0;
   if (has_length && has_coding) return defect("both Content-Length and Transfer-Encoding");

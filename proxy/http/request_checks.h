@@ -11,8 +11,9 @@
 #include <optional>
 #include <string_view>
 
-#include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
+
+#include "proxy/http/fields.h"
 
 namespace gatehouse::http {
 
@@ -50,7 +51,7 @@ std::optional<RequestDefect> checkRawHead(std::string_view head);
 //   - a target not in origin-form ("/..."), except "*" for OPTIONS and absolute-form ("http://" / "https://",
 //     which RFC 9112 §3.2.2 obliges a server to accept; the router must take the path from it).
 //     Authority-form (CONNECT) is refused.
-std::optional<RequestDefect> checkFraming(const boost::beast::http::request_header<>& request);
+std::optional<RequestDefect> checkFraming(const RequestHeader& request);
 
 // RFC 9110 §5.1 field-name: 1*tchar. Also used to validate configured header names.
 bool isFieldName(std::string_view name);

@@ -15,7 +15,7 @@ namespace {
 namespace bhttp = boost::beast::http;
 using Lines = std::vector<std::string>;
 
-Lines lines(const bhttp::fields& fields) {
+Lines lines(const http::Fields& fields) {
   Lines out;
   for (const auto& field : fields)
     out.push_back(std::string(field.name_string()) + ": " + std::string(field.value()));

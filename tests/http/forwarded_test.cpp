@@ -21,8 +21,8 @@ std::vector<config::Cidr> cidrs(std::initializer_list<const char*> texts) {
   return out;
 }
 
-bhttp::fields withForwardedFor(std::initializer_list<const char*> values) {
-  bhttp::fields fields;
+Fields withForwardedFor(std::initializer_list<const char*> values) {
+  Fields fields;
   for (const auto* value : values) fields.insert(kXForwardedFor, value);
   return fields;
 }
@@ -48,13 +48,13 @@ TEST(Peer, IsFormattedUnmappedAndClassifiedOnce) {
   EXPECT_EQ(outside.text, "2001:db8::5");
   EXPECT_FALSE(outside.trusted);
   // A trusted peer's own text is the answer when the list names no one else; the list's client otherwise.
-  EXPECT_EQ(resolveClientIp(bhttp::fields{}, mapped, kTrusted), "10.0.0.9");
+  EXPECT_EQ(resolveClientIp(Fields{}, mapped, kTrusted), "10.0.0.9");
   EXPECT_EQ(resolveClientIp(withForwardedFor({"198.51.100.4"}), mapped, kTrusted), "198.51.100.4");
   EXPECT_EQ(resolveClientIp(withForwardedFor({"198.51.100.4"}), outside, kTrusted), "2001:db8::5");
 }
 
 TEST(ResolveClientIp, TrustedPeerWithoutForwardedForIsTheClient) {
-  EXPECT_EQ(resolveClientIp(bhttp::fields{}, peerAt("10.1.2.3"), kTrusted), "10.1.2.3");
+  EXPECT_EQ(resolveClientIp(Fields{}, peerAt("10.1.2.3"), kTrusted), "10.1.2.3");
 }
 
 TEST(ResolveClientIp, WalksTheChainFromTheRight) {
@@ -93,7 +93,7 @@ TEST(ResolveClientIp, UnmapsIpv4MappedAddresses) {
   // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d; they match IPv4 networks and print as IPv4.
   const auto fields = withForwardedFor({"::ffff:198.51.100.1"});
   EXPECT_EQ(resolveClientIp(fields, peerAt("::ffff:127.0.0.1"), kTrusted), "198.51.100.1");
-  EXPECT_EQ(resolveClientIp(bhttp::fields{}, peerAt("::ffff:203.0.113.7"), kTrusted), "203.0.113.7");
+  EXPECT_EQ(resolveClientIp(Fields{}, peerAt("::ffff:203.0.113.7"), kTrusted), "203.0.113.7");
 }
 
 TEST(SetForwardedHeaders, UntrustedPeerReplacesEverything) {
@@ -119,7 +119,7 @@ TEST(SetForwardedHeaders, TrustedPeerKeepsAndAppends) {
 }
 
 TEST(SetForwardedHeaders, TrustedPeerWithoutHeadersGetsOurs) {
-  bhttp::fields fields;
+  Fields fields;
   setForwardedHeaders(fields, peerAt("10.0.0.3"), "http", "app.example");
   EXPECT_EQ(fields[kXForwardedFor], "10.0.0.3");
   EXPECT_EQ(fields[kXForwardedProto], "http");
@@ -127,17 +127,17 @@ TEST(SetForwardedHeaders, TrustedPeerWithoutHeadersGetsOurs) {
 }
 
 TEST(SetForwardedHeaders, WritesIpv6WithoutBracketsAndMappedAsIpv4) {
-  bhttp::fields v6;
+  Fields v6;
   setForwardedHeaders(v6, peerAt("2001:db8::7"), "http", "a");
   EXPECT_EQ(v6[kXForwardedFor], "2001:db8::7");
 
-  bhttp::fields mapped;
+  Fields mapped;
   setForwardedHeaders(mapped, peerAt("::ffff:192.0.2.9"), "http", "a");
   EXPECT_EQ(mapped[kXForwardedFor], "192.0.2.9");
 }
 
 TEST(SetForwardedHeaders, NoHostRemovesForwardedHost) {
-  bhttp::fields fields;
+  Fields fields;
   fields.insert(kXForwardedHost, "forged.example");
   setForwardedHeaders(fields, peerAt("203.0.113.7"), "http", "");
   EXPECT_EQ(fields.count(kXForwardedHost), 0u);
@@ -145,7 +145,7 @@ TEST(SetForwardedHeaders, NoHostRemovesForwardedHost) {
 
 TEST(SetForwardedHeaders, HostMayPointIntoTheSameFields) {
   // The data plane passes request[Host] itself.
-  bhttp::fields fields;
+  Fields fields;
   fields.insert(bhttp::field::host, "app.example");
   setForwardedHeaders(fields, peerAt("203.0.113.7"), "http", fields[bhttp::field::host]);
   EXPECT_EQ(fields[kXForwardedHost], "app.example");

@@ -8,10 +8,8 @@
 namespace gatehouse::http {
 namespace {
 
-namespace bhttp = boost::beast::http;
-
 // "Name: value" of every field, in order.
-std::vector<std::string> lines(const bhttp::fields& fields) {
+std::vector<std::string> lines(const Fields& fields) {
   std::vector<std::string> out;
   for (const auto& field : fields)
     out.push_back(std::string(field.name_string()) + ": " + std::string(field.value()));
@@ -21,7 +19,7 @@ std::vector<std::string> lines(const bhttp::fields& fields) {
 using Lines = std::vector<std::string>;
 
 TEST(RemoveHopByHop, RemovesTheStandardFields) {
-  bhttp::fields fields;
+  Fields fields;
   fields.insert("Host", "example.com");
   fields.insert("Connection", "keep-alive");
   fields.insert("Keep-Alive", "timeout=5");
@@ -39,7 +37,7 @@ TEST(RemoveHopByHop, RemovesTheStandardFields) {
 }
 
 TEST(RemoveHopByHop, RemovesFieldsNamedByConnection) {
-  bhttp::fields fields;
+  Fields fields;
   fields.insert("Connection", "close, X-Secret ,x-other");
   fields.insert("X-Secret", "1");
   fields.insert("X-Other", "2");
@@ -52,7 +50,7 @@ TEST(RemoveHopByHop, RemovesFieldsNamedByConnection) {
 }
 
 TEST(RemoveHopByHop, NeverRemovesHostOrContentLength) {
-  bhttp::fields fields;
+  Fields fields;
   fields.insert("Host", "example.com");
   fields.insert("Content-Length", "12");
   fields.insert("Connection", "Host, content-length, Cookie");
@@ -62,7 +60,7 @@ TEST(RemoveHopByHop, NeverRemovesHostOrContentLength) {
 }
 
 TEST(RemoveHopByHop, KeepsUpgradeWhenAsked) {
-  bhttp::fields fields;
+  Fields fields;
   fields.insert("Host", "example.com");
   fields.insert("Connection", "Upgrade, HTTP2-Settings, keep-alive");
   fields.insert("Upgrade", "websocket");
@@ -76,7 +74,7 @@ TEST(RemoveHopByHop, KeepsUpgradeWhenAsked) {
 }
 
 TEST(RemoveHopByHop, DropsUpgradeOtherwise) {
-  bhttp::fields fields;
+  Fields fields;
   fields.insert("Connection", "Upgrade");
   fields.insert("Upgrade", "websocket");
   removeHopByHop(fields, false);
@@ -84,7 +82,7 @@ TEST(RemoveHopByHop, DropsUpgradeOtherwise) {
 }
 
 TEST(RemoveHopByHop, HandlesManyConnectionTokensAndEmptyMembers) {
-  bhttp::fields fields;
+  Fields fields;
   std::string connection = ", ,";
   for (int i = 0; i < 20; ++i) {
     const auto name = "X-Hop-" + std::to_string(i);
@@ -98,7 +96,7 @@ TEST(RemoveHopByHop, HandlesManyConnectionTokensAndEmptyMembers) {
 }
 
 TEST(RemoveHopByHop, LeavesAnOrdinaryMessageAlone) {
-  bhttp::fields fields;
+  Fields fields;
   fields.insert("Host", "example.com");
   fields.insert("Accept", "*/*");
   fields.insert("Cookie", "a=b");

@@ -20,7 +20,7 @@ std::string rawReason(std::string_view head) {
   return found ? std::string(found->reason) : std::string();
 }
 
-std::string framingReason(const bhttp::request_header<>& request) {
+std::string framingReason(const RequestHeader& request) {
   const auto found = checkFraming(request);
   if (found) {
     EXPECT_EQ(found->status, bhttp::status::bad_request);
@@ -28,8 +28,8 @@ std::string framingReason(const bhttp::request_header<>& request) {
   return found ? std::string(found->reason) : std::string();
 }
 
-bhttp::request_header<> makeRequest(std::string_view target = "/", unsigned version = 11) {
-  bhttp::request_header<> request;
+RequestHeader makeRequest(std::string_view target = "/", unsigned version = 11) {
+  RequestHeader request;
   request.method(bhttp::verb::post);
   request.target(target);
   request.version(version);
@@ -250,7 +250,7 @@ TEST(CheckFraming, ChecksTheTargetForm) {
 // Runs the raw check, Beast's parser and the framing check; "" when the request passes all three.
 std::string pipelineReason(std::string_view head) {
   if (auto found = checkRawHead(head)) return std::string(found->reason);
-  bhttp::request_parser<bhttp::empty_body> parser;
+  bhttp::request_parser<bhttp::empty_body, FieldAllocator> parser;
   parser.eager(false);
   boost::system::error_code ec;
   parser.put(boost::asio::buffer(head.data(), head.size()), ec);
