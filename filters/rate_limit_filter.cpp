@@ -48,8 +48,8 @@ namespace {
 
 class RateLimitFilter final : public Filter {
  public:
-  RateLimitFilter(RateLimitShared& shared, WorkerServices& services)
-      : shared_(&shared), services_(services), cache_(shared_->over_limit.forThisThread()) {}
+  RateLimitFilter(std::shared_ptr<RateLimitShared> shared, WorkerServices& services)
+      : shared_(std::move(shared)), services_(services), cache_(shared_->over_limit.forThisThread()) {}
 
   // A key that does not depend on the session is known from the request alone: the check starts now, in the
   // same event-loop turn as the session lookup, so both reach Redis in one write. Like nginx's limit_req
@@ -238,9 +238,7 @@ class RateLimitFilter final : public Filter {
     callbacks_->reply(std::move(reply));
   }
 
-  // The factory's, which outlives its filters (the worker's Runtime owns it). Not a shared_ptr copy: that
-  // would be two atomic operations per request on a count every worker writes.
-  RateLimitShared* shared_;
+  std::shared_ptr<RateLimitShared> shared_;  // shared: a filter may outlive its factory (a config change)
   WorkerServices& services_;
   std::shared_ptr<OverLimitCache> cache_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
@@ -268,7 +266,7 @@ RateLimitFilterFactory::RateLimitFilterFactory(std::shared_ptr<const config::Rat
 RateLimitFilterFactory::~RateLimitFilterFactory() = default;
 
 std::unique_ptr<Filter> RateLimitFilterFactory::create(WorkerServices& services) const {
-  return std::make_unique<RateLimitFilter>(*shared_, services);
+  return std::make_unique<RateLimitFilter>(shared_, services);
 }
 
 const config::RateLimitPolicy& RateLimitFilterFactory::policy() const {

@@ -247,7 +247,7 @@ struct PendingLookup {
   RequestHeader& request;
   RequestInfo& info;
   FilterCallbacks& callbacks;
-  PolicyWorkerState& state;  // lives as long as the policy, which outlives the filter that owns this lookup
+  PolicyWorkerState& state;  // lives as long as the policy, which the store callback's SessionShared holds
   std::string id;
   bool touched = false;  // this lookup refreshes the TTL (rolling)
   bool answered = false;
@@ -286,7 +286,8 @@ Decision decideOnStoreResult(SessionShared& shared, PendingLookup& pending, stor
 
 class SessionFilter final : public Filter {
  public:
-  SessionFilter(SessionShared& shared, store::Store& store) : shared_(&shared), store_(store) {}
+  SessionFilter(std::shared_ptr<SessionShared> shared, store::Store& store)
+      : shared_(std::move(shared)), store_(store) {}
 
   // The session id is read here, once (an express cookie costs an HMAC), and the user it had last time is
   // published for later filters' prefetch.
@@ -334,7 +335,6 @@ class SessionFilter final : public Filter {
     // The store may answer before lookupSession returns (memory store): the callback then resumes or replies
     // from inside onRequest, which the filter contract allows, and this filter may not touch its members
     // afterwards.
-    // `shared` is used only while the lookup is alive, and so is its filter and the factory behind it.
     store_.lookupSession(lookup, [weak = std::weak_ptr<PendingLookup>(pending_),
                                   shared = shared_](store::SessionResult result) {
       const std::shared_ptr<PendingLookup> pending = weak.lock();
@@ -355,9 +355,7 @@ class SessionFilter final : public Filter {
     return FilterStatus::Stop;
   }
 
-  // The factory's, which outlives its filters (the worker's Runtime owns it). Not a shared_ptr copy: that
-  // would be two atomic operations per request on a count every worker writes.
-  SessionShared* shared_;
+  std::shared_ptr<SessionShared> shared_;  // shared: a filter may outlive its factory (a config change)
   store::Store& store_;
   std::shared_ptr<PendingLookup> pending_;
   // This worker's state for the policy, found once per request (workerState scans a per-thread list).
@@ -389,7 +387,7 @@ SessionFilterFactory::SessionFilterFactory(config::SessionFilterConfig config,
 SessionFilterFactory::~SessionFilterFactory() = default;
 
 std::unique_ptr<Filter> SessionFilterFactory::create(WorkerServices& services) const {
-  return std::make_unique<SessionFilter>(*shared_, services.store);
+  return std::make_unique<SessionFilter>(shared_, services.store);
 }
 
 const config::SessionFilterConfig& SessionFilterFactory::config() const {
