@@ -38,6 +38,8 @@ Usage: bench/run.sh [--quick] [options]
   --nginx-only        leave Gatehouse out (to check the harness when Gatehouse does not build)
   --targets "A B"     measure only these targets (e.g. "nginx gh-pass gh-sess-rl"), keep-alive throughput only:
                       for quick before/after checks while working on one path
+  --baseline PATH     with --targets: also run each Gatehouse target with the binary at PATH (an older build),
+                      as "<target>-base", interleaved with the rest: before/after in one run, on the same noise
   -h, --help          this help
 
 Results: bench/results/<date-time>/ (summary.md, raw.csv, idle.csv, large.csv, redis_probe.csv, logs);
@@ -57,6 +59,7 @@ PIN=1
 NGINX_ONLY=0
 ONLY_TARGETS=
 GATEHOUSE_BIN=${GATEHOUSE_BIN:-}
+BASELINE_BIN=
 UPSTREAM_WORKERS=1
 declare -a OVERRIDES=()
 
@@ -72,6 +75,7 @@ while (($# > 0)); do
     --no-pin) PIN=0 ;;
     --nginx-only) NGINX_ONLY=1 ;;
     --targets) ONLY_TARGETS=$2; shift ;;
+    --baseline) BASELINE_BIN=$2; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -112,6 +116,10 @@ main() {
     done
     read -r -a ALL_TARGETS <<<"$ONLY_TARGETS"
     THROUGHPUT_TARGETS=("${ALL_TARGETS[@]}")
+  fi
+  if [[ -n $BASELINE_BIN ]]; then
+    [[ -n $ONLY_TARGETS ]] || die "--baseline goes with --targets (keep-alive throughput of chosen targets)"
+    add_baseline_targets "$BASELINE_BIN"
   fi
 
   log "$MODE run: workers [$WORKERS_LIST], $REPS rep(s) x ${SECONDS_PER_RUN}s, results in $RUN_DIR"

@@ -54,16 +54,16 @@ start_nginx() {
   TARGET_PID[$name]=$LAST_PID
 }
 
-# start_gatehouse NAME CONFIG WORKERS: Gatehouse with one of bench/conf's configs; the config reads the BENCH_*
-# variables through its own ${VAR} substitution.
+# start_gatehouse NAME CONFIG WORKERS [BINARY]: Gatehouse (GATEHOUSE_BIN unless BINARY is given) with one of
+# bench/conf's configs; the config reads the BENCH_* variables through its own ${VAR} substitution.
 # GATEHOUSE_PREFIX (an array, usually empty) runs Gatehouse under another program: bench/count.sh uses valgrind.
 start_gatehouse() {
-  local name=$1 config=$2 workers=$3
+  local name=$1 config=$2 workers=$3 binary=${4:-$GATEHOUSE_BIN}
   claim_free_port
   local port=$FREE_PORT
   BENCH_PORT=$port BENCH_WORKERS=$workers BENCH_UPSTREAM_PORT=$UPSTREAM_PORT \
     BENCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
-    start_process "$name" "$RUN_DIR/$name.log" ${GATEHOUSE_PREFIX[@]+"${GATEHOUSE_PREFIX[@]}"} "$GATEHOUSE_BIN" --config "$BENCH_DIR/conf/$config"
+    start_process "$name" "$RUN_DIR/$name.log" ${GATEHOUSE_PREFIX[@]+"${GATEHOUSE_PREFIX[@]}"} "$binary" --config "$BENCH_DIR/conf/$config"
   wait_for_listener "$LAST_PID" "$port" "$name"
   TARGET_PORT[$name]=$port
   TARGET_PID[$name]=$LAST_PID
@@ -95,26 +95,40 @@ start_backends() {
 # start_target NAME WORKERS: one proxy target of ALL_TARGETS ("direct" is the upstream itself: nothing to start).
 start_target() {
   local name=$1 workers=$2
-  case $name in
+  # "<target>-base": the same target run by the baseline binary (bench/run.sh --baseline).
+  local kind=${name%-base} binary=$GATEHOUSE_BIN
+  [[ $kind != "$name" ]] && binary=$BASELINE_BIN
+  case $kind in
     direct) ;;
     nginx) start_nginx nginx proxy.nginx.conf.in "$workers" UPSTREAM_PORT="$UPSTREAM_PORT" ;;
     nginx-limit) start_nginx nginx-limit proxy_limit_req.nginx.conf.in "$workers" UPSTREAM_PORT="$UPSTREAM_PORT" ;;
-    gh-pass) start_gatehouse gh-pass gatehouse_passthrough.yaml "$workers" ;;
-    gh-rl) start_gatehouse gh-rl gatehouse_ratelimit_redis.yaml "$workers" ;;
-    gh-sess-rl)
-      start_gatehouse gh-sess-rl gatehouse_session_ratelimit_redis.yaml "$workers"
-      TARGET_HEADERS[gh-sess-rl]=$BENCH_SESSION_COOKIE
-      ;;
-    gh-mem)
-      start_gatehouse gh-mem gatehouse_session_ratelimit_memory.yaml "$workers"
-      TARGET_HEADERS[gh-mem]=$BENCH_SESSION_COOKIE
-      ;;
-    gh-sess-user)
-      start_gatehouse gh-sess-user gatehouse_session_userlimit_redis.yaml "$workers"
-      TARGET_HEADERS[gh-sess-user]=$BENCH_SESSION_COOKIE
+    gh-pass) start_gatehouse "$name" gatehouse_passthrough.yaml "$workers" "$binary" ;;
+    gh-rl) start_gatehouse "$name" gatehouse_ratelimit_redis.yaml "$workers" "$binary" ;;
+    gh-sess-rl | gh-mem | gh-sess-user)
+      local -A configs=([gh-sess-rl]=gatehouse_session_ratelimit_redis.yaml
+        [gh-mem]=gatehouse_session_ratelimit_memory.yaml [gh-sess-user]=gatehouse_session_userlimit_redis.yaml)
+      start_gatehouse "$name" "${configs[$kind]}" "$workers" "$binary"
+      TARGET_HEADERS[$name]=$BENCH_SESSION_COOKIE
       ;;
     *) die "unknown target '$name' (known: ${!TARGET_TITLE[*]})" ;;
   esac
+}
+
+# add_baseline_targets BINARY: each Gatehouse target of ALL_TARGETS gets a twin run by BINARY, right after it in
+# the interleaved order.
+add_baseline_targets() {
+  BASELINE_BIN=$1
+  [[ -x $BASELINE_BIN ]] || die "--baseline: no executable at $BASELINE_BIN"
+  local name with_twins=()
+  for name in "${ALL_TARGETS[@]}"; do
+    with_twins+=("$name")
+    if [[ $name == gh-* ]]; then
+      with_twins+=("$name-base")
+      TARGET_TITLE[$name-base]="${TARGET_TITLE[$name]} [baseline: ${BASELINE_BIN#"$REPO_DIR"/}]"
+    fi
+  done
+  ALL_TARGETS=("${with_twins[@]}")
+  THROUGHPUT_TARGETS=("${with_twins[@]}")
 }
 
 # Starts every target of ALL_TARGETS with WORKERS workers and checks that each answers.
