@@ -200,7 +200,7 @@ void DownstreamConnection::processHead(std::size_t head_bytes) {
 
   clearDeadline();        // the filters' store calls have their own timeout
   fields_arena_.begin();  // every header of this exchange, error replies included, from here on
-  info_ = filters::RequestInfo{};
+  info_.reset();
   status_ = 0;
   response_body_bytes_ = 0;
   request_body_bytes_ = 0;
@@ -242,10 +242,13 @@ void DownstreamConnection::processHead(std::size_t head_bytes) {
 
   // Identity first: request id and client address are in every log line and error body from here on.
   const auto incoming_id = request[http::kRequestIdHeader];
-  info_.request_id =
-      http::isValidRequestId(incoming_id) ? std::string(incoming_id) : http::generateRequestId();
+  if (http::isValidRequestId(incoming_id)) {
+    info_.request_id.assign(incoming_id);
+  } else {
+    http::generateRequestId(info_.request_id);
+  }
   info_.client_ip = http::resolveClientIp(request.base(), peer_, config.trusted_proxies);
-  info_.path = std::string(targetPath(request.target()));
+  info_.path.assign(targetPath(request.target()));
   const auto accept = request[bhttp::field::accept];
   info_.wants_json = containsToken(accept, "application/json") || !containsToken(accept, "text/html");
 
@@ -606,7 +609,7 @@ void DownstreamConnection::tunnelUpstreamToClient() {
 // ---- local replies ----
 
 void DownstreamConnection::sendError(bhttp::status status, std::string_view error, bool close) {
-  if (info_.request_id.empty()) info_.request_id = http::generateRequestId();
+  if (info_.request_id.empty()) http::generateRequestId(info_.request_id);
   filters::LocalReply reply;
   reply.status = status;
   reply.body = http::errorBody(error, info_.request_id);

@@ -34,7 +34,7 @@ bool isValidRequestId(std::string_view id) {
   return true;
 }
 
-std::string generateRequestId() {
+void generateRequestId(std::string& out) {
   thread_local std::mt19937_64 generator = seededGenerator();
   std::uint64_t high = generator();
   std::uint64_t low = generator();
@@ -42,7 +42,8 @@ std::string generateRequestId() {
   low = (low & ~(std::uint64_t{0xc} << 60)) | (std::uint64_t{0x8} << 60);  // variant 10xx
 
   constexpr std::string_view kHex = "0123456789abcdef";
-  std::string id(36, '-');
+  std::array<char, 36> id;
+  id.fill('-');
   std::size_t pos = 0;
   auto put = [&](std::uint64_t bits, int nibbles) {
     for (int shift = (nibbles - 1) * 4; shift >= 0; shift -= 4) {
@@ -52,6 +53,12 @@ std::string generateRequestId() {
   };
   put(high, 16);
   put(low, 16);
+  out.assign(id.data(), id.size());
+}
+
+std::string generateRequestId() {
+  std::string id;
+  generateRequestId(id);
   return id;
 }
 

@@ -19,7 +19,8 @@ bool isValidRequestId(std::string_view id);
 
 // A random UUIDv4 ("xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx"): 122 random bits from a per-thread generator
 // seeded once from std::random_device. No lock and no system call per id. Not for secrets: ids are meant to
-// be seen.
+// be seen. The first form writes into `out`, reusing its memory.
+void generateRequestId(std::string& out);
 std::string generateRequestId();
 
 }  // namespace gatehouse::http
