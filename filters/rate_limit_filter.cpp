@@ -33,7 +33,6 @@ struct RateLimitShared {
     Mispredicted,
     Count
   };
-  void bump(Counter counter) { counters.bump(counter); }
 
   const std::shared_ptr<const config::RateLimitPolicy> policy;
   const RateLimitKeyBuilder keys;
@@ -86,14 +85,14 @@ class RateLimitFilter final : public Filter {
       if (!prefetched_for_ || info.user == prefetched_for_) return awaitPrefetched();
       // The guess was wrong (the session now belongs to someone else, or is gone): the guessed user's check
       // has counted this request, once; its answer is dropped and the user found is checked below.
-      shared_->bump(RateLimitShared::Counter::Mispredicted);
+      shared_->counters.bump(RateLimitShared::Counter::Mispredicted);
       prefetch_alive_.reset();
       early_result_.reset();
       state_ = State::Idle;
     }
     const config::RateLimitPolicy& policy = *shared_->policy;
     if (isAllowListed(info.client_ip)) {
-      shared_->bump(RateLimitShared::Counter::AllowListed);
+      shared_->counters.bump(RateLimitShared::Counter::AllowListed);
       return FilterStatus::Continue;
     }
 
@@ -101,7 +100,7 @@ class RateLimitFilter final : public Filter {
     state_ = State::Calling;
     if (!policy.shadow) {
       if (auto cached = cache_->find(check_.key, shared_->clock())) {
-        shared_->bump(RateLimitShared::Counter::LocalCacheHit);
+        shared_->counters.bump(RateLimitShared::Counter::LocalCacheHit);
         refuse(*cached);
         return FilterStatus::Stop;
       }
@@ -180,7 +179,7 @@ class RateLimitFilter final : public Filter {
 
     if (result.status != store::StoreStatus::Ok) {
       if (is_fallback) return pass();  // the in-process store failed too: nothing left to ask, fail open
-      shared_->bump(RateLimitShared::Counter::StoreError);
+      shared_->counters.bump(RateLimitShared::Counter::StoreError);
       switch (policy.on_store_error) {
         case config::RateLimitStoreErrorPolicy::Allow:
           return pass();
@@ -190,19 +189,19 @@ class RateLimitFilter final : public Filter {
                                        "application/json",
                                        {}});
         case config::RateLimitStoreErrorPolicy::Local:
-          shared_->bump(RateLimitShared::Counter::FallbackLocal);
+          shared_->counters.bump(RateLimitShared::Counter::FallbackLocal);
           return ask(services_.local_store, /*is_fallback=*/true);
       }
       return pass();
     }
 
     if (result.allowed) {
-      shared_->bump(RateLimitShared::Counter::Allowed);
+      shared_->counters.bump(RateLimitShared::Counter::Allowed);
       response_fields_ = shared_->headers.fields(result);
       return pass();
     }
     if (policy.shadow) {
-      shared_->bump(RateLimitShared::Counter::ShadowLimited);
+      shared_->counters.bump(RateLimitShared::Counter::ShadowLimited);
       response_fields_ = shared_->headers.fields(result);
       return pass();
     }
@@ -211,7 +210,7 @@ class RateLimitFilter final : public Filter {
   }
 
   void refuse(const store::RateLimitResult& result) {
-    shared_->bump(RateLimitShared::Counter::Limited);
+    shared_->counters.bump(RateLimitShared::Counter::Limited);
     const std::int64_t retry_after = retryAfterSeconds(result.retry_after);
     LocalReply reply{boost::beast::http::status::too_many_requests,
                      quotaExceededBody(shared_->policy->name, retry_after),

@@ -64,14 +64,12 @@ void appendTagged(std::string& out, std::string_view tag, std::string_view value
 }  // namespace
 
 std::string rateLimitClientNetwork(std::string_view client_ip) {
-  // Without a ':' it is IPv4 (or unparseable), which is used as it is either way: no need to parse it.
+  // Without a ':' it is IPv4 — dotted-quad text is already canonical (inet_pton takes no leading zeros) — or
+  // unparseable: used as it is either way, without parsing it.
   if (client_ip.find(':') == std::string_view::npos) return std::string(client_ip);
   boost::system::error_code error;
   const auto address = boost::asio::ip::make_address(client_ip, error);
-  if (error) return std::string(client_ip);
-  // Dotted-quad text that parses is already canonical (inet_pton takes no leading zeros): no reformatting,
-  // which goes through printf.
-  if (address.is_v4()) return std::string(client_ip);
+  if (error || address.is_v4()) return std::string(client_ip);
   const auto v6 = address.to_v6();
   if (v6.is_v4_mapped()) return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
   auto bytes = v6.to_bytes();

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -355,15 +354,15 @@ class SessionFilter final : public Filter {
     return FilterStatus::Stop;
   }
 
-  std::shared_ptr<SessionShared> shared_;  // shared: a filter may outlive its factory (a config change)
-  store::Store& store_;
-  std::shared_ptr<PendingLookup> pending_;
   // This worker's state for the policy, found once per request (workerState scans a per-thread list).
   PolicyWorkerState& state() {
     if (state_ == nullptr) state_ = &workerState(shared_->policy);
     return *state_;
   }
 
+  std::shared_ptr<SessionShared> shared_;  // shared: a filter may outlive its factory (a config change)
+  store::Store& store_;
+  std::shared_ptr<PendingLookup> pending_;
   std::optional<SessionId> prefetched_;  // read by onPrefetch
   PolicyWorkerState* state_ = nullptr;
 };

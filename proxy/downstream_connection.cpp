@@ -540,12 +540,13 @@ void DownstreamConnection::onWriteResponse(ErrorCode ec, bool last) {
 }
 
 void DownstreamConnection::upstreamFailed(ErrorCode ec, bool response_started) {
-  const bool timeout = upstream_timed_out_ || ec == beast::error::timeout;
   spdlog::warn("upstream {}: {} (request {}, route {})", worker_.runtime().config->upstream.address.text,
                ec.message(), info_.request_id, info_.route_name);
   closeUpstream();
   if (response_started || status_ != 0) return close();  // the client has part of a response: cut it off
-  if (timeout) return sendError(bhttp::status::gateway_timeout, "upstream timeout", true);
+  // Only a late response is a timeout (504); a connect that timed out is an upstream error (502, as
+  // docs/configuration.md says).
+  if (upstream_timed_out_) return sendError(bhttp::status::gateway_timeout, "upstream timeout", true);
   sendError(bhttp::status::bad_gateway, "upstream error", true);
 }
 
@@ -558,7 +559,6 @@ void DownstreamConnection::startTunnel() {
   logAccess();
   // The heads are written and logged, and the filters have seen the response: a tunnel that may stay open for
   // hours keeps neither its filters nor a header block.
-  chain_.reset();
   endExchange();
   tunnelClientToUpstream();
   tunnelUpstreamToClient();
@@ -649,14 +649,12 @@ void DownstreamConnection::sendLocalReply(filters::LocalReply reply, bool close)
 void DownstreamConnection::onWriteLocalReply(ErrorCode ec) {
   logAccess();
   if (ec || close_after_local_reply_) {
-    chain_.reset();
     // Let the client read the answer before the connection goes: half-close, then close.
     ErrorCode ignored;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     endExchange();
     return close();
   }
-  chain_.reset();
   endExchange();
   idle_ = true;
   doReadHead();
@@ -675,7 +673,6 @@ void DownstreamConnection::finishExchange() {
   } else {
     closeUpstream();
   }
-  chain_.reset();
   const bool keep_alive = client_keep_alive_ && request_->is_done() && !draining_ && !worker_.draining();
   endExchange();
   if (!keep_alive) return close();
@@ -684,8 +681,9 @@ void DownstreamConnection::finishExchange() {
 }
 
 void DownstreamConnection::endExchange() {
-  // Nothing refers to these headers any more: the filters are gone (chain_.reset()) and no operation on
-  // either peer is pending on them. Once they are destroyed, the arena has nothing alive and its block goes.
+  // The filters go first: they hold references to the headers. No operation on either peer is pending on the
+  // headers any more; once they are destroyed, the arena has nothing alive and its block goes back.
+  chain_.reset();
   local_response_.reset();
   response_.reset();
   request_.reset();

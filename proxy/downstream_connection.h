@@ -121,7 +121,8 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   void onWriteLocalReply(ErrorCode ec);
 
   void finishExchange();
-  // Destroys the exchange's headers (the parsers and the local reply) and gives the arena's block back.
+  // Destroys the exchange's filters and headers (the parsers and the local reply) and gives the arena's block
+  // back.
   void endExchange();
   // For the exchange's parsers and local reply: Beast's piecewise constructors pass it to their fields (the
   // body's arguments come first, none here).

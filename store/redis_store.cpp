@@ -14,8 +14,6 @@
 namespace gatehouse::store {
 namespace {
 
-constexpr std::size_t kInlineLimits = 2;
-
 // The status a call completes with: the client's when it did not get an answer, Error when Redis answered
 // one.
 StoreStatus statusOf(StoreStatus client_status, const RedisReply& reply) {

@@ -55,7 +55,8 @@ using config::WindowLimit;
 
 // A check's limits and their states, inline for the usual one or two limits: a check and its answer are built
 // for every rate-limited request.
-using WindowLimits = boost::container::small_vector<WindowLimit, 2>;
+inline constexpr std::size_t kInlineLimits = 2;
+using WindowLimits = boost::container::small_vector<WindowLimit, kInlineLimits>;
 
 struct RateLimitCheck {
   // The base key. Implementations derive one key per limit from it; Redis keys carry the base key as a hash
@@ -76,7 +77,8 @@ struct LimitState {
 struct RateLimitResult {
   StoreStatus status = StoreStatus::Ok;
   bool allowed = true;
-  boost::container::small_vector<LimitState, 2> limits;  // one per RateLimitCheck::limits, same order
+  boost::container::small_vector<LimitState, kInlineLimits>
+      limits;               // one per RateLimitCheck::limits, in order
   Millis retry_after{0};    // when !allowed: the earliest time a request of this cost could be admitted
   std::int64_t now_ms = 0;  // the store's clock (Redis TIME), epoch milliseconds
 };

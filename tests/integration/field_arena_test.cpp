@@ -13,7 +13,6 @@
 #include <boost/beast/websocket.hpp>
 
 #include "proxy/access_log.h"
-#include "proxy/config/loader.h"
 #include "proxy/http/field_block_pool.h"
 #include "proxy/runtime.h"
 #include "proxy/worker.h"
@@ -32,7 +31,7 @@ const std::string kCatchAll = "  - name: app\n    match: {prefix: /}\n    filter
 class WorkerUnderTest {
  public:
   explicit WorkerUnderTest(const std::string& yaml)
-      : runtime_(proxy::buildRuntime(load(yaml))),
+      : runtime_(proxy::buildRuntime(loadTestConfig(yaml))),
         memory_(store::makeMemoryStore(runtime_->config->store)),
         access_log_(runtime_->config->log.access),
         worker_(0, runtime_, memory_, access_log_) {
@@ -65,14 +64,6 @@ class WorkerUnderTest {
   }
 
  private:
-  static std::shared_ptr<const config::Config> load(const std::string& yaml) {
-    auto loaded =
-        config::loadConfigString(yaml, [](std::string_view) { return std::optional<std::string>(); });
-    if (!loaded.errors.empty())
-      throw std::runtime_error("test config invalid: " + loaded.errors[0].toString());
-    return loaded.config;
-  }
-
   std::shared_ptr<const proxy::Runtime> runtime_;
   std::shared_ptr<store::MemoryStore> memory_;
   proxy::AccessLog access_log_;
@@ -81,6 +72,19 @@ class WorkerUnderTest {
 
 bool noneLent(const BlockStats& stats) {
   return stats.lent == 0;
+}
+
+bool oneLent(const BlockStats& stats) {
+  return stats.lent == 1;
+}
+
+// An app that answers after `delay`: its exchanges stay in progress that long.
+TestUpstream::Handler answeringAfter(std::chrono::milliseconds delay) {
+  return [delay](const ReceivedRequest&) {
+    UpstreamReply reply;
+    reply.delay = delay;
+    return reply;
+  };
 }
 
 // A client connection that sends raw bytes and can leave whenever the test says.
@@ -167,29 +171,21 @@ TEST(FieldArena, HeadersLargerThanTheBlockGoToTheHeapAndArriveWhole) {
 }
 
 TEST(FieldArena, ABlockIsLentOnlyWhileAnExchangeIsInProgress) {
-  TestUpstream upstream([](const ReceivedRequest&) {
-    UpstreamReply reply;
-    reply.delay = 500ms;
-    return reply;
-  });
+  TestUpstream upstream(answeringAfter(500ms));
   WorkerUnderTest proxy(testConfig(upstream.address(), kCatchAll));
   HttpClient client(proxy.port());
   auto pending = std::async(std::launch::async, [&] { return client.get("/slow").result_int(); });
-  EXPECT_EQ(proxy.waitFor([](const BlockStats& stats) { return stats.lent == 1; }).lent, 1u);
+  EXPECT_EQ(proxy.waitFor(oneLent).lent, 1u);
   EXPECT_EQ(pending.get(), 200u);
   EXPECT_EQ(proxy.waitFor(noneLent).lent, 0u);
 }
 
 TEST(FieldArena, AClientThatLeavesMidExchangeGivesTheBlockBack) {
-  TestUpstream upstream([](const ReceivedRequest&) {
-    UpstreamReply reply;
-    reply.delay = 300ms;
-    return reply;
-  });
+  TestUpstream upstream(answeringAfter(300ms));
   WorkerUnderTest proxy(testConfig(upstream.address(), kCatchAll));
   RawClient client(proxy.port());
   client.send("GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n");
-  ASSERT_EQ(proxy.waitFor([](const BlockStats& stats) { return stats.lent == 1; }).lent, 1u);
+  ASSERT_EQ(proxy.waitFor(oneLent).lent, 1u);
   client.leave();
   const auto stats = proxy.waitFor(noneLent);
   EXPECT_EQ(stats.lent, 0u);
@@ -215,15 +211,11 @@ TEST(FieldArena, AnOpenTunnelHoldsNoBlock) {
 }
 
 TEST(FieldArena, AStopMidExchangeGivesTheBlockBack) {
-  TestUpstream upstream([](const ReceivedRequest&) {
-    UpstreamReply reply;
-    reply.delay = 1s;
-    return reply;
-  });
+  TestUpstream upstream(answeringAfter(1s));
   WorkerUnderTest proxy(testConfig(upstream.address(), kCatchAll));
   RawClient client(proxy.port());
   client.send("GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n");
-  ASSERT_EQ(proxy.waitFor([](const BlockStats& stats) { return stats.lent == 1; }).lent, 1u);
+  ASSERT_EQ(proxy.waitFor(oneLent).lent, 1u);
   proxy.worker().stop();  // past drain_timeout: the connection is aborted and destroyed
   // The worker's thread has been joined: its pool can be read from here.
   const auto stats = proxy.worker().fieldBlocks().stats();

@@ -246,7 +246,7 @@ std::string testConfig(const std::string& upstream_address, const std::string& r
   return yaml.str();
 }
 
-ProxyInstance::ProxyInstance(const std::string& yaml) {
+std::shared_ptr<const config::Config> loadTestConfig(const std::string& yaml) {
   const auto loaded = config::loadConfigString(yaml, [](std::string_view name) -> std::optional<std::string> {
     if (const char* value = std::getenv(std::string(name).c_str())) return std::string(value);
     return std::nullopt;
@@ -256,7 +256,11 @@ ProxyInstance::ProxyInstance(const std::string& yaml) {
     for (const auto& error : loaded.errors) message += "\n  " + error.toString();
     throw std::runtime_error(message + "\n" + yaml);
   }
-  server_ = std::make_unique<proxy::Server>(proxy::buildRuntime(loaded.config));
+  return loaded.config;
+}
+
+ProxyInstance::ProxyInstance(const std::string& yaml) {
+  server_ = std::make_unique<proxy::Server>(proxy::buildRuntime(loadTestConfig(yaml)));
   server_->start();
 }
 

@@ -97,6 +97,9 @@ class TestUpstream {
 std::string testConfig(const std::string& upstream_address, const std::string& routes_yaml,
                        const std::string& extra_yaml = "");
 
+// Loads a test config (${VAR} from this process's environment); throws with every error and the YAML.
+std::shared_ptr<const config::Config> loadTestConfig(const std::string& yaml);
+
 // Gatehouse in this process: the same Server main() runs, on loopback, stopped by the destructor.
 class ProxyInstance {
  public:
