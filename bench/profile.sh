@@ -2,7 +2,7 @@
 # Profiles one benchmark target under load: starts the upstream, Redis and that target exactly as bench/run.sh does,
 # drives it with wrk, samples it with `perf record -e cpu-clock` (a software event: it works where the hardware
 # counters are not exposed, as in most VMs) and prints where its CPU time goes, by symbol; then counts the system
-# calls one request costs (strace -c).
+# calls one request costs (perf stat on the syscall tracepoints).
 #
 #   bench/profile.sh [--target gh-sess-rl] [--workers 1] [--seconds 10] [--connections 50] [--call-graph dwarf]
 #
@@ -82,31 +82,35 @@ main() {
   count_syscalls "${pids[@]}"
 }
 
-# System calls per request under the same load (strace -c on the target's processes, 3 s of wrk): how many reads,
-# writes and epoll waits one request costs, which the CPU profile shows only as kernel time. strace slows the
-# target down; the counts per request are what matters, not the rate.
+# System calls per request under the same load, counted at full speed by perf's syscall tracepoints on the target's
+# processes (3 s of wrk): how many reads, writes and epoll waits one request costs — which the CPU profile shows
+# only as kernel time — and how many reads found nothing to read (EAGAIN: a speculative read before the data came).
 count_syscalls() {
-  if ! command -v strace >/dev/null; then
-    log "strace is missing: no system-call count (Debian: apt-get install strace)"
-    return 0
-  fi
-  local pid attach=() headers=()
-  for pid in "$@"; do attach+=(-p "$pid"); done
+  local pid_list events=(raw_syscalls:sys_enter) name headers=()
+  pid_list=$(IFS=,; echo "$*")
+  for name in recvfrom read sendmsg sendto write writev epoll_wait epoll_ctl; do
+    events+=("syscalls:sys_enter_$name")
+  done
   [[ -n ${TARGET_HEADERS[$TARGET]:-} ]] && headers=("${TARGET_HEADERS[$TARGET]}")
-  strace -c -f "${attach[@]}" -o "$RUN_DIR/syscalls.txt" 2>"$RUN_DIR/strace.log" &
-  local strace_pid=$!
-  STARTED_PIDS+=("$strace_pid")
-  sleep 1
+  # The EAGAIN reads: exits of recvfrom/read with -11.
+  perf stat -x, -o "$RUN_DIR/syscalls.csv" -p "$pid_list" $(printf -- '-e %s ' "${events[@]}") \
+    -e syscalls:sys_exit_recvfrom --filter 'ret == -11' -e syscalls:sys_exit_read --filter 'ret == -11' \
+    -- sleep 4 >"$RUN_DIR/perf-stat.log" 2>&1 &
+  local perf_pid=$!
+  STARTED_PIDS+=("$perf_pid")
+  sleep 0.5
   local line
   line=$(run_wrk "$CONNECTIONS" "$WRK_THREADS" 3 "http://127.0.0.1:${TARGET_PORT[$TARGET]}/" "${headers[@]}")
-  kill -INT "$strace_pid"
-  wait "$strace_pid" || true
+  wait "$perf_pid" || die "perf stat failed; see $RUN_DIR/perf-stat.log"
   local requests
   requests=$(wrk_field "$line" requests)
-  echo "## system calls per request ($requests requests under strace, c=$CONNECTIONS)"
-  # strace -c rows: % time, seconds, usecs/call, calls, [errors], syscall.
-  awk -v n="$requests" '$1 ~ /^[0-9.]+$/ && NF >= 5 { printf "%10.3f  %s\n", $4 / n, $NF }' "$RUN_DIR/syscalls.txt" |
-    sort -rn | head -n 12 | tee -a "$RUN_DIR/profile.txt"
+  echo "## system calls per request ($requests requests, c=$CONNECTIONS; perf stat on syscall tracepoints)"
+  # perf stat -x, rows: count,unit,event,...; the filtered exits are the reads that returned EAGAIN.
+  awk -F, -v n="$requests" '$1 ~ /^[0-9]+$/ {
+      name = $3; sub(/^(raw_)?syscalls:sys_enter_?/, "", name)
+      if ($3 ~ /sys_exit_/) { name = $3; sub(/^syscalls:sys_exit_/, "", name); name = name " (EAGAIN)" }
+      if (name == "") name = "all system calls"
+      printf "%10.3f  %s\n", $1 / n, name }' "$RUN_DIR/syscalls.csv" | tee -a "$RUN_DIR/profile.txt"
 }
 
 main
