@@ -19,4 +19,9 @@ std::optional<std::string> invalidCheckReason(const RateLimitCheck& check);
 
 std::string rateLimitKey(std::string_view base_key, RateLimitAlgorithm algorithm, Millis window);
 
+// The same name appended to `out`: a store that keeps one buffer for the keys of a check builds them without
+// an allocation per check.
+void appendRateLimitKey(std::string& out, std::string_view base_key, RateLimitAlgorithm algorithm,
+                        Millis window);
+
 }  // namespace gatehouse::store

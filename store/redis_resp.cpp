@@ -13,31 +13,38 @@ namespace {
 
 constexpr std::size_t kMaxNumberChars = 20;  // the digits of the largest std::size_t
 
-// "<marker><number>\r\n"
-void appendLengthLine(std::string& out, char marker, std::size_t number) {
-  char digits[kMaxNumberChars];
-  const auto end = std::to_chars(digits, digits + sizeof(digits), number).ptr;
-  out.push_back(marker);
-  out.append(digits, static_cast<std::size_t>(end - digits));
-  out.append("\r\n", 2);
+// Writes "<marker><number>\r\n" at `at`, which has room for it; returns the end.
+char* writeLengthLine(char* at, char marker, std::size_t number) {
+  *at++ = marker;
+  at = std::to_chars(at, at + kMaxNumberChars, number).ptr;
+  *at++ = '\r';
+  *at++ = '\n';
+  return at;
 }
 
 }  // namespace
 
 void CommandFormatter::append(std::string& out, std::span<const std::string_view> argv) {
-  std::size_t size = 1 + kMaxNumberChars + 2;
-  for (std::string_view arg : argv) size += 1 + kMaxNumberChars + 2 + arg.size() + 2;
+  std::size_t bound = 1 + kMaxNumberChars + 2;
+  for (std::string_view arg : argv) bound += 1 + kMaxNumberChars + 2 + arg.size() + 2;
   // Grows geometrically, as appending would: `out` is usually the connection's output buffer, which collects
   // a whole batch and keeps its capacity, and an exact reserve per command would reallocate it again and
   // again.
-  if (out.capacity() < out.size() + size) out.reserve(std::max(out.size() + size, 2 * out.capacity()));
-  appendLengthLine(out, '*', argv.size());
+  const std::size_t start = out.size();
+  if (out.capacity() < start + bound) out.reserve(std::max(start + bound, 2 * out.capacity()));
+  // Written through a pointer into room made for the longest encoding, then trimmed: one resize instead of
+  // three appends per argument (each checks capacity and length), on the path of every Redis command.
+  out.resize(start + bound);
+  char* at = out.data() + start;
+  at = writeLengthLine(at, '*', argv.size());
   for (std::string_view arg : argv) {
-    appendLengthLine(out, '$', arg.size());
-    // An empty view may carry a null pointer: append nothing rather than read through it.
-    if (!arg.empty()) out.append(arg.data(), arg.size());
-    out.append("\r\n", 2);
+    at = writeLengthLine(at, '$', arg.size());
+    // An empty view may carry a null pointer: copy nothing rather than read through it.
+    if (!arg.empty()) at = std::copy(arg.begin(), arg.end(), at);
+    *at++ = '\r';
+    *at++ = '\n';
   }
+  out.resize(static_cast<std::size_t>(at - out.data()));
 }
 
 FormattedCommand CommandFormatter::format(std::span<const std::string_view> argv) {

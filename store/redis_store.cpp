@@ -1,5 +1,8 @@
 #include "store/redis_store.h"
 
+#include <charconv>
+#include <concepts>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -26,6 +29,20 @@ RateLimitResult failedCheck(StoreStatus status) {
   result.status = status;
   return result;
 }
+
+// An integer as decimal text, on the stack (std::to_string would build a std::string per number).
+class DecimalText {
+ public:
+  template <std::integral Number>
+  explicit DecimalText(Number number)
+      : size_(static_cast<std::uint8_t>(std::to_chars(digits_, digits_ + sizeof(digits_), number).ptr -
+                                        digits_)) {}
+  operator std::string_view() const { return {digits_, size_}; }  // NOLINT: used as an argument's text
+
+ private:
+  char digits_[20];  // the longest 64-bit integer: "-9223372036854775808"
+  std::uint8_t size_;
+};
 
 }  // namespace
 
@@ -99,18 +116,28 @@ void RedisStore::checkRateLimit(const RateLimitCheck& check, RateLimitCallback d
     done(failedCheck(StoreStatus::Error));
     return;
   }
-  // On the stack for the usual one or two limits: this runs for every rate-limited request.
-  boost::container::small_vector<std::string, kInlineLimits> keys;
-  boost::container::small_vector<std::string, 1 + 2 * kInlineLimits> args;
-  args.push_back(std::to_string(check.cost));
+  // Everything the command needs is on the stack or in check_keys_, for the usual one or two limits: this
+  // runs for every rate-limited request.
+  check_keys_.clear();
+  boost::container::small_vector<std::size_t, kInlineLimits + 1> key_ends;
   for (const WindowLimit& limit : check.limits) {
-    keys.push_back(rateLimitKey(check.key, check.algorithm, limit.window));
-    args.push_back(std::to_string(limit.requests));
-    args.push_back(std::to_string(limit.window.count()));
+    appendRateLimitKey(check_keys_, check.key, check.algorithm, limit.window);
+    key_ends.push_back(check_keys_.size());
   }
-  const boost::container::small_vector<std::string_view, kInlineLimits> key_views(keys.begin(), keys.end());
-  const boost::container::small_vector<std::string_view, 1 + 2 * kInlineLimits> arg_views(args.begin(),
-                                                                                          args.end());
+  boost::container::small_vector<std::string_view, kInlineLimits> key_views;
+  std::size_t key_start = 0;
+  for (std::size_t end : key_ends) {
+    key_views.emplace_back(check_keys_.data() + key_start, end - key_start);
+    key_start = end;
+  }
+  boost::container::small_vector<DecimalText, 1 + 2 * kInlineLimits> numbers;
+  numbers.emplace_back(check.cost);
+  for (const WindowLimit& limit : check.limits) {
+    numbers.emplace_back(limit.requests);
+    numbers.emplace_back(limit.window.count());
+  }
+  const boost::container::small_vector<std::string_view, 1 + 2 * kInlineLimits> arg_views(numbers.begin(),
+                                                                                          numbers.end());
   const LuaScript& script =
       check.algorithm == RateLimitAlgorithm::SlidingLog ? lua::slidingLog() : lua::slidingWindow();
   pick().eval(script, key_views, arg_views,

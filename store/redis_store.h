@@ -8,6 +8,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "store/redis_client.h"
@@ -39,6 +40,9 @@ class RedisStore final : public Store {
 
   std::vector<std::shared_ptr<RedisClient>> clients_;
   std::size_t next_ = 0;
+  // The keys of the check being sent, one after another: the command is formatted before checkRateLimit
+  // returns, so one buffer serves every check and keeps its capacity.
+  std::string check_keys_;
 };
 
 // Reads the reply of the rate-limit scripts: {allowed, retry_after_ms, now_ms, then remaining and reset_after

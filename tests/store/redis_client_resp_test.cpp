@@ -44,6 +44,21 @@ TEST(RedisResp, FormatsExactlyAsHiredisDoes) {
   EXPECT_EQ(formatter.format(views).bytes(), reference);
 }
 
+TEST(RedisResp, AppendsAfterTheCommandsTheBufferAlreadyHolds) {
+  // The connection formats each command straight into its output buffer, behind the batch waiting there.
+  std::string out = "*1\r\n$4\r\nPING\r\n";
+  const std::size_t held = out.size();
+  const std::string_view get[] = {"GET", "session:abc"};
+  const std::string long_value(1000, 'v');  // past the buffer's capacity: the append must grow it
+  const std::string_view set[] = {"SET", long_value, "x"};
+  CommandFormatter formatter;
+  formatter.append(out, get);
+  formatter.append(out, set);
+  EXPECT_EQ(out.substr(0, held), "*1\r\n$4\r\nPING\r\n");
+  EXPECT_EQ(out.substr(held),
+            std::string(formatter.format(get).bytes()) + std::string(formatter.format(set).bytes()));
+}
+
 TEST(RedisResp, ParsesEveryReplyTypeWhenFedOneByteAtATime) {
   const std::string wire =
       "+OK\r\n-ERR bad\r\n:-42\r\n$5\r\na\0\r\nb\r\n$-1\r\n*3\r\n:1\r\n*1\r\n$1\r\nx\r\n*-1\r\n"s;

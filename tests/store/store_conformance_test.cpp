@@ -182,6 +182,11 @@ TEST_P(StoreConformance, KeysOfTheWrongKindAnswerError) {
 TEST_P(StoreConformance, MalformedChecksAnswerError) {
   EXPECT_EQ(store().check({"k", RateLimitAlgorithm::SlidingWindow, {}, 1}).status, StoreStatus::Error);
   EXPECT_EQ(store().check({"k{x}", RateLimitAlgorithm::SlidingLog, {{5, 1s}}, 1}).status, StoreStatus::Error);
+  // Either brace alone would end or open the hash tag early.
+  EXPECT_EQ(store().check({"10.0.0.1}", RateLimitAlgorithm::SlidingWindow, {{5, 1s}}, 1}).status,
+            StoreStatus::Error);
+  EXPECT_EQ(store().check({"{10.0.0.1", RateLimitAlgorithm::SlidingWindow, {{5, 1s}}, 1}).status,
+            StoreStatus::Error);
   EXPECT_EQ(store().check({"k", RateLimitAlgorithm::SlidingWindow, {{5, 0s}}, 1}).status, StoreStatus::Error);
 }
 
