@@ -132,7 +132,7 @@ class RateLimitFilter final : public Filter {
   void buildCheck(const RequestHeader& request, const RequestInfo& info,
                   const std::optional<std::string>& user) {
     const config::RateLimitPolicy& policy = *shared_->policy;
-    check_.key = shared_->keys.build(request, info, user);
+    shared_->keys.buildInto(check_.key, request, info, user);
     check_.algorithm = policy.algorithm;
     check_.limits.assign(policy.limits.begin(), policy.limits.end());
     check_.cost = 1;

@@ -138,19 +138,29 @@ void RateLimitKeyBuilder::appendPart(std::string& out, const config::RateLimitKe
 
 std::string RateLimitKeyBuilder::build(const RequestHeader& request, const RequestInfo& info,
                                        const std::optional<std::string>& user) const {
-  std::string parts;
-  for (std::size_t i = 0; i < parts_.size(); ++i) {
-    if (i > 0) parts.push_back(kPartSeparator);
-    appendPart(parts, parts_[i], request, info, user);
-  }
-  if (prefix_.size() + parts.size() <= kMaxKeyBytes) return prefix_ + parts;
+  std::string key;
+  buildInto(key, request, info, user);
+  return key;
+}
 
-  std::string hashed = prefix_;
-  hashed.push_back(kHashedMarker);
-  hashed += sha256Hex(parts);
-  if (hashed.size() <= kMaxKeyBytes) return hashed;
-  // Only a policy name of nearly kMaxKeyBytes gets here: hash it along with the parts.
-  return std::string(1, kHashedMarker) + sha256Hex(prefix_ + parts);
+void RateLimitKeyBuilder::buildInto(std::string& out, const RequestHeader& request, const RequestInfo& info,
+                                    const std::optional<std::string>& user) const {
+  out.assign(prefix_);
+  for (std::size_t i = 0; i < parts_.size(); ++i) {
+    if (i > 0) out.push_back(kPartSeparator);
+    appendPart(out, parts_[i], request, info, user);
+  }
+  if (out.size() <= kMaxKeyBytes) return;
+
+  // Too long: the parts become their SHA-256 after the prefix; a policy name too long to leave room for that
+  // (nearly kMaxKeyBytes) is hashed along with them.
+  constexpr std::size_t kHashedChars = 1 + 64;  // the marker and a hex SHA-256
+  const bool prefix_stays = prefix_.size() + kHashedChars <= kMaxKeyBytes;
+  const std::string_view whole(out);
+  const std::string digest = sha256Hex(prefix_stays ? whole.substr(prefix_.size()) : whole);
+  out.resize(prefix_stays ? prefix_.size() : 0);
+  out.push_back(kHashedMarker);
+  out += digest;
 }
 
 }  // namespace gatehouse::filters

@@ -41,6 +41,10 @@ class RateLimitKeyBuilder {
   // `user` is what a session.user part reads: info.user, or the session filter's guess when prefetching.
   std::string build(const RequestHeader& request, const RequestInfo& info,
                     const std::optional<std::string>& user) const;
+  // The same key written into `out` (replacing what it held): a filter that keeps its key buffer builds the
+  // key of each request without an allocation.
+  void buildInto(std::string& out, const RequestHeader& request, const RequestInfo& info,
+                 const std::optional<std::string>& user) const;
 
   // True when a part reads the session (session.user): the key is then known only after the session filter
   // ran.

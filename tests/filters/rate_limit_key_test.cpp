@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include <openssl/evp.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -147,6 +149,34 @@ TEST_F(RateLimitKeyTest, KeyJustUnderTheBoundIsKeptReadable) {
   const std::string key = build({part(Kind::Header, "X-Api-Key")});
   EXPECT_EQ(key.size(), RateLimitKeyBuilder::kMaxKeyBytes);
   EXPECT_THAT(key, StartsWith(prefix));
+}
+
+TEST_F(RateLimitKeyTest, TheHashCoversThePartsAfterThePolicyPrefix) {
+  // Counters in Redis are keyed by this: the digest's input must not change between versions.
+  const std::string value(500, 'k');
+  request_.set("X-Api-Key", value);
+  const std::string parts = "header=" + value;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  ASSERT_EQ(EVP_Digest(parts.data(), parts.size(), digest, &length, EVP_sha256(), nullptr), 1);
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 0x0F];
+  }
+  EXPECT_EQ(build({part(Kind::Header, "X-Api-Key")}), "per_client:#" + hex);
+}
+
+TEST_F(RateLimitKeyTest, AReusedBufferHoldsExactlyTheKeyBuildReturns) {
+  const RateLimitKeyBuilder builder("per_client", {part(Kind::Header, "X-Api-Key")});
+  std::string buffer(300, 'x');  // what a longer key of an earlier request left
+  builder.buildInto(buffer, request_, info_, info_.user);
+  EXPECT_EQ(buffer, "per_client:ip=203.0.113.7");
+  request_.set("X-Api-Key", std::string(500, 'k'));
+  builder.buildInto(buffer, request_, info_, info_.user);
+  EXPECT_EQ(buffer, builder.build(request_, info_, info_.user));
+  EXPECT_THAT(buffer, MatchesRegex("per_client:#[0-9a-f]{64}"));
 }
 
 TEST_F(RateLimitKeyTest, HugePolicyNameIsHashedWithTheParts) {
