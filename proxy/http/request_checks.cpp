@@ -58,23 +58,41 @@ bool mayHoldControl(std::uint64_t word) {
   return (below_space | del) != 0;
 }
 
-// The position of the first control character of `text` (HTAB too unless allow_tab), or npos. Heads are
-// mostly long values (cookies, tokens) without any: eight bytes are looked at per step, and only a step that
-// holds a control character (in practice an HTAB) is looked at byte by byte.
-std::size_t findControl(std::string_view text, bool allow_tab) {
-  std::size_t i = 0;
-  for (; i + 8 <= text.size(); i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, text.data() + i, sizeof(word));
-    if (!mayHoldControl(word)) continue;
-    for (std::size_t j = i; j < i + 8; ++j) {
-      if (isControl(text[j]) && !(allow_tab && text[j] == '\t')) return j;
-    }
-  }
-  for (; i < text.size(); ++i) {
-    if (isControl(text[i]) && !(allow_tab && text[i] == '\t')) return i;
+bool isForbiddenControl(char c, bool allow_tab) {
+  return isControl(c) && !(allow_tab && c == '\t');
+}
+
+std::uint64_t loadWord(const char* at) {
+  std::uint64_t word;
+  std::memcpy(&word, at, sizeof(word));
+  return word;
+}
+
+// The position of the first control character of `text` at or after `from` (HTAB too unless allow_tab), or
+// npos.
+std::size_t findControlBytewise(std::string_view text, std::size_t from, bool allow_tab) {
+  for (std::size_t i = from; i < text.size(); ++i) {
+    if (isForbiddenControl(text[i], allow_tab)) return i;
   }
   return std::string_view::npos;
+}
+
+// The position of the first control character of `text` (HTAB too unless allow_tab), or npos. Heads are
+// mostly values without any: eight bytes are looked at per step (the last step overlaps the one before when
+// the length is not a multiple of eight), and only a step that holds a control character (in practice an
+// HTAB) is looked at byte by byte.
+std::size_t findControl(std::string_view text, bool allow_tab) {
+  if (text.size() < 8) return findControlBytewise(text, 0, allow_tab);
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    if (!mayHoldControl(loadWord(text.data() + i))) continue;
+    const auto found = findControlBytewise(text.substr(0, i + 8), i, allow_tab);
+    if (found != std::string_view::npos) return found;
+  }
+  if (i == text.size() || !mayHoldControl(loadWord(text.data() + text.size() - 8))) {
+    return std::string_view::npos;
+  }
+  return findControlBytewise(text, i, allow_tab);
 }
 
 std::optional<RequestDefect> checkRequestLine(std::string_view line) {

@@ -322,6 +322,26 @@ TEST(CheckRawHead, FindsEveryControlCharacterInAValueAtEveryPosition) {
   }
 }
 
+TEST(CheckRawHead, FindsAControlCharacterInValuesOfEveryLength) {
+  for (std::size_t length = 1; length <= 25; ++length) {
+    for (std::size_t at = 0; at < length; ++at) {
+      for (const char c : {'\x01', '\x1f', '\x7f', '\0'}) {
+        std::string value(length, 'v');
+        value[at] = c;
+        const auto head = "GET / HTTP/1.1\r\nX-A: " + value + "\r\n\r\n";
+        const auto expected = c == '\0' ? "NUL in request head" : "control character in field value";
+        ASSERT_EQ(rawReason(head), expected) << "length " << length << " at " << at;
+        ASSERT_FALSE(isFieldValue(value)) << "length " << length << " at " << at;
+      }
+    }
+    // Tabs (allowed) fill every word, and the overlapping last one, without hiding anything.
+    std::string tabs(length, '\t');
+    EXPECT_TRUE(isFieldValue(tabs));
+    tabs.back() = '\x01';
+    EXPECT_FALSE(isFieldValue(tabs)) << "length " << length;
+  }
+}
+
 TEST(CheckRawHead, FindsEveryControlCharacterInTheRequestLineAtEveryPosition) {
   for (std::size_t at = 1; at < 20; ++at) {
     for (int byte = 0; byte < 256; ++byte) {
