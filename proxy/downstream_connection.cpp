@@ -277,11 +277,13 @@ void DownstreamConnection::prepareUpstreamRequest(const http::RequestFieldValues
   upgrade_requested_ = incoming.has_upgrade && containsToken(incoming.connection, "upgrade");
   expect_continue_ = containsToken(incoming.expect, "100-continue");
 
-  filters::stripIdentityHeaders(request.base(), worker_.runtime().identity_headers);
+  const auto stripped = filters::stripIdentityHeaders(request.base(), worker_.runtime().identity_headers);
   http::removeHopByHop(request.base(), upgrade_requested_);
   if (expect_continue_)
     request.erase(bhttp::field::expect);  // Gatehouse answers 100 itself once filters pass
-  http::setForwardedHeaders(request.base(), peer_, "http", request[bhttp::field::host]);
+  // Host is never hop-by-hop: only an identity header named "Host" can have taken the one read before.
+  const std::string_view host = stripped == 0 ? incoming.host : std::string_view(request[bhttp::field::host]);
+  http::setForwardedHeaders(request.base(), peer_, "http", host);
   http::replaceField(request.base(), http::kRequestIdField, info_.request_id);
 
   // Re-frame for the upstream: HTTP/1.1, kept alive, body length as the client declared or chunked.
