@@ -29,14 +29,21 @@ bool isSameHeaderName(std::string_view field, std::string_view name) {
   return true;
 }
 
-void stripIdentityHeaders(RequestHeader& request, std::span<const std::string> names) {
-  if (names.empty()) return;
+std::size_t stripIdentityHeaders(RequestHeader& request, std::span<const std::string> names) {
+  std::size_t removed = 0;
+  if (names.empty()) return removed;
   for (auto it = request.begin(); it != request.end();) {
     const std::string_view field = it->name_string();
     const bool identity = std::any_of(names.begin(), names.end(),
                                       [&](const std::string& name) { return isSameHeaderName(field, name); });
-    it = identity ? request.erase(it) : std::next(it);
+    if (identity) {
+      it = request.erase(it);
+      ++removed;
+    } else {
+      ++it;
+    }
   }
+  return removed;
 }
 
 std::vector<std::string> identityHeaderNames(const config::Config& config) {

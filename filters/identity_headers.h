@@ -18,8 +18,9 @@ namespace gatehouse::filters {
 // servers and CGI-style frameworks map X_User to X-User, so it must not slip through).
 bool isSameHeaderName(std::string_view field, std::string_view name);
 
-// Removes every field of the request whose name matches one of `names` (see isSameHeaderName).
-void stripIdentityHeaders(RequestHeader& request, std::span<const std::string> names);
+// Removes every field of the request whose name matches one of `names` (see isSameHeaderName). Returns how
+// many went: when none did, views into the request's other fields taken before are still good.
+std::size_t stripIdentityHeaders(RequestHeader& request, std::span<const std::string> names);
 
 // The user and roles header names of every session policy, without repeats: what the core strips on every
 // route.

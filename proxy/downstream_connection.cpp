@@ -10,6 +10,7 @@
 #include "filters/identity_headers.h"
 #include "proxy/access_log.h"
 #include "proxy/http/error_body.h"
+#include "proxy/http/field_scan.h"
 #include "proxy/http/forwarded.h"
 #include "proxy/http/hop_by_hop.h"
 #include "proxy/http/parse_buffered.h"
@@ -239,9 +240,11 @@ void DownstreamConnection::processHead(std::size_t head_bytes) {
     return sendError(static_cast<bhttp::status>(defect->status), defect->reason, true);
   }
   client_keep_alive_ = request.keep_alive() && !draining_;
+  // Nothing changes the fields from here to prepareUpstreamRequest: one pass reads what both need.
+  const auto incoming = http::scanRequestFields(request.base());
 
   // Identity first: request id and client address are in every log line and error body from here on.
-  const auto incoming_id = request[http::kRequestIdHeader];
+  const auto incoming_id = incoming.request_id;
   if (http::isValidRequestId(incoming_id)) {
     info_.request_id.assign(incoming_id);
   } else {
@@ -249,11 +252,11 @@ void DownstreamConnection::processHead(std::size_t head_bytes) {
   }
   info_.client_ip = http::resolveClientIp(request.base(), peer_, config.trusted_proxies);
   info_.path.assign(targetPath(request.target()));
-  const auto accept = request[bhttp::field::accept];
+  const auto accept = incoming.accept;
   info_.wants_json = containsToken(accept, "application/json") || !containsToken(accept, "text/html");
 
-  const auto* route = matchRoute(
-      config.routes, RouteRequest{info_.path, request.method_string(), request[bhttp::field::host]});
+  const auto* route =
+      matchRoute(config.routes, RouteRequest{info_.path, request.method_string(), incoming.host});
   if (route == nullptr) return sendError(bhttp::status::not_found, "no route", !request_->is_done());
   route_index_ = static_cast<std::size_t>(route - config.routes.data());
   info_.route_name = route->name;
@@ -263,31 +266,32 @@ void DownstreamConnection::processHead(std::size_t head_bytes) {
     return sendError(bhttp::status::payload_too_large, "request body too large", true);
   }
 
-  prepareUpstreamRequest();
+  prepareUpstreamRequest(incoming);
   self_hold_ = shared_from_this();
   chain_.start(runtime.route_filters[route_index_], worker_.services(), request.base(), info_, *this);
 }
 
-void DownstreamConnection::prepareUpstreamRequest() {
+void DownstreamConnection::prepareUpstreamRequest(const http::RequestFieldValues& incoming) {
   auto& request = request_->get();
 
-  upgrade_requested_ =
-      request.count(bhttp::field::upgrade) > 0 && containsToken(request[bhttp::field::connection], "upgrade");
-  expect_continue_ = containsToken(request[bhttp::field::expect], "100-continue");
+  upgrade_requested_ = incoming.has_upgrade && containsToken(incoming.connection, "upgrade");
+  expect_continue_ = containsToken(incoming.expect, "100-continue");
 
-  filters::stripIdentityHeaders(request.base(), worker_.runtime().identity_headers);
+  const auto stripped = filters::stripIdentityHeaders(request.base(), worker_.runtime().identity_headers);
   http::removeHopByHop(request.base(), upgrade_requested_);
   if (expect_continue_)
     request.erase(bhttp::field::expect);  // Gatehouse answers 100 itself once filters pass
-  http::setForwardedHeaders(request.base(), peer_, "http", request[bhttp::field::host]);
-  request.set(http::kRequestIdHeader, info_.request_id);
+  // Host is never hop-by-hop: only an identity header named "Host" can have taken the one read before.
+  const std::string_view host = stripped == 0 ? incoming.host : std::string_view(request[bhttp::field::host]);
+  http::setForwardedHeaders(request.base(), peer_, "http", host);
+  http::replaceField(request.base(), http::kRequestIdField, info_.request_id);
 
   // Re-frame for the upstream: HTTP/1.1, kept alive, body length as the client declared or chunked.
   request.version(11);
   if (upgrade_requested_) {
     request.set(bhttp::field::connection, "Upgrade");
   } else {
-    request.keep_alive(true);
+    http::setKeepAlive(request, true);
   }
   if (!request_->is_done() && !request_->content_length()) request.chunked(true);
 }
@@ -330,7 +334,7 @@ void DownstreamConnection::onAcquireUpstream(ErrorCode ec, UpstreamConnectionPtr
   upstream_start_ = Clock::now();
   const auto& request = request_->get();
   to_upstream_.startRequest(request.base());
-  to_upstream_.setChunked(request.chunked());
+  to_upstream_.setChunked(http::isChunked(request));
   if (expect_continue_ && !request_->is_done()) return doWriteContinue();
   doSendRequest();
 }
@@ -481,7 +485,7 @@ void DownstreamConnection::onReadResponseHeader(ErrorCode ec) {
 
   response_keep_alive_ = response_->keep_alive();
   http::removeHopByHop(response.base(), upgrade);
-  response.set(http::kRequestIdHeader, info_.request_id);
+  http::replaceField(response.base(), http::kRequestIdField, info_.request_id);
   chain_.onResponse(response.base());
   response.version(request_->get().version() == 10 ? 10 : 11);
   if (upgrade) {
@@ -492,11 +496,11 @@ void DownstreamConnection::onReadResponseHeader(ErrorCode ec) {
     // An HTTP/1.0 client cannot take chunked framing: a body of unknown length ends with the connection.
     if (has_body && !known_length && request_->get().version() == 10) client_keep_alive_ = false;
     if (draining_ || worker_.draining()) client_keep_alive_ = false;
-    response.keep_alive(client_keep_alive_);
+    http::setKeepAlive(response, client_keep_alive_);
     if (has_body && !known_length && request_->get().version() != 10) response.chunked(true);
   }
   to_client_.startResponse(response.base());
-  to_client_.setChunked(response.chunked());
+  to_client_.setChunked(http::isChunked(response));
   if (upgrade || response_->is_done()) return doWriteResponse({}, true);
   // The head waits for the first body bytes, so that a small response leaves in one write.
   doReadResponseBody();

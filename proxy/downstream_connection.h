@@ -26,6 +26,7 @@
 #include "proxy/buffer_pool.h"
 #include "proxy/filter_chain.h"
 #include "proxy/http/field_arena.h"
+#include "proxy/http/field_scan.h"
 #include "proxy/http/fields.h"
 #include "proxy/http/forwarded.h"
 #include "proxy/http/parse_buffered.h"
@@ -84,7 +85,7 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   void armDeadline(Waiting what, Clock::duration timeout) { armDeadline(what, Clock::now() + timeout); }
   void clearDeadline() { armDeadline(Waiting::Nothing, Clock::time_point::max()); }
   void processHead(std::size_t head_bytes);
-  void prepareUpstreamRequest();
+  void prepareUpstreamRequest(const http::RequestFieldValues& incoming);
 
   // Filters (ChainSink).
   void onChainContinue() override;

@@ -1,6 +1,7 @@
 #include "proxy/outgoing_message.h"
 
 #include <charconv>
+#include <cstring>
 
 namespace gatehouse::proxy {
 
@@ -13,16 +14,38 @@ std::string_view versionText(unsigned version) {
   return version == 10 ? "HTTP/1.0" : "HTTP/1.1";
 }
 
+char* copyText(char* out, std::string_view text) {
+  std::memcpy(out, text.data(), text.size());
+  return out + text.size();
+}
+
+// A field's wire line, "Name: value\r\n". Beast stores each field as exactly that, in one piece (its own
+// serializer sends the piece as is): when the value sits right after the name and ": ", the line is copied
+// whole; otherwise it is put together.
+char* copyFieldLine(char* out, const http::Fields::value_type& field) {
+  const auto name = field.name_string();
+  const auto value = field.value();
+  if (value.data() == name.data() + name.size() + 2) {
+    return copyText(out, std::string_view(name.data(), name.size() + 2 + value.size() + kCrlf.size()));
+  }
+  out = copyText(out, name);
+  out = copyText(out, ": ");
+  out = copyText(out, value);
+  return copyText(out, kCrlf);
+}
+
 }  // namespace
 
 void OutgoingMessage::appendFields(const http::Fields& fields) {
-  for (const auto& field : fields) {
-    head_.append(field.name_string());
-    head_.append(": ");
-    head_.append(field.value());
-    head_.append(kCrlf);
-  }
-  head_.append(kCrlf);
+  // The size first, then one resize and plain copies: appending piece by piece would check (and maybe grow)
+  // the capacity four times a field.
+  std::size_t size = kCrlf.size();
+  for (const auto& field : fields) size += field.name_string().size() + field.value().size() + 4;
+  const auto start = head_.size();
+  head_.resize(start + size);
+  char* out = head_.data() + start;
+  for (const auto& field : fields) out = copyFieldLine(out, field);
+  copyText(out, kCrlf);
 }
 
 void OutgoingMessage::startRequest(const http::RequestHeader& request) {

@@ -5,11 +5,17 @@
 
 #include <boost/container/small_vector.hpp>
 
+#include "proxy/http/field_scan.h"
+
 namespace gatehouse::http {
 namespace {
 
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
+
+const FieldName kForwardedForName{kXForwardedFor};
+const FieldName kForwardedProtoName{kXForwardedProto};
+const FieldName kForwardedHostName{kXForwardedHost};
 
 asio::ip::address unmapped(const asio::ip::address& address) {
   if (address.is_v6() && address.to_v6().is_v4_mapped()) {
@@ -52,9 +58,9 @@ using Entries = boost::container::small_vector<std::string_view, 8>;
 
 Entries forwardedFor(const Fields& fields) {
   Entries entries;
-  const auto [first, last] = fields.equal_range(kXForwardedFor);
-  for (auto it = first; it != last; ++it) {
-    std::string_view list = it->value();
+  for (const auto& field : fields) {
+    if (!isNamed(field, kForwardedForName)) continue;
+    std::string_view list = field.value();
     while (true) {
       const auto comma = list.find(',');
       const auto entry = trimOws(list.substr(0, comma));
@@ -64,6 +70,44 @@ Entries forwardedFor(const Fields& fields) {
     }
   }
   return entries;
+}
+
+struct ForwardedFieldCounts {
+  std::size_t for_ = 0;
+  std::size_t proto = 0;
+  std::size_t host = 0;
+};
+
+ForwardedFieldCounts countForwardedFields(const Fields& fields) {
+  ForwardedFieldCounts counts;
+  for (const auto& field : fields) {
+    if (isNamed(field, kForwardedForName)) {
+      ++counts.for_;
+    } else if (isNamed(field, kForwardedProtoName)) {
+      ++counts.proto;
+    } else if (isNamed(field, kForwardedHostName)) {
+      ++counts.host;
+    }
+  }
+  return counts;
+}
+
+// A trusted peer's X-Forwarded-For fields joined into one list, with the peer appended.
+std::string joinForwardedFor(const Fields& fields, std::string_view peer_text) {
+  std::size_t size = peer_text.size();
+  for (const auto& field : fields) {
+    if (isNamed(field, kForwardedForName)) size += field.value().size() + 2;
+  }
+  std::string joined;
+  joined.reserve(size);
+  for (const auto& field : fields) {
+    if (!isNamed(field, kForwardedForName)) continue;
+    const auto value = trimOws(field.value());
+    if (value.empty()) continue;
+    joined.append(value).append(", ");
+  }
+  joined.append(peer_text);
+  return joined;
 }
 
 }  // namespace
@@ -95,35 +139,30 @@ std::string resolveClientIp(const Fields& fields, const Peer& peer, std::span<co
 }
 
 void setForwardedHeaders(Fields& fields, const Peer& peer, std::string_view proto, std::string_view host) {
-  const std::string_view peer_text = peer.text;
-  const bool peer_trusted = peer.trusted;
-  if (peer_trusted && fields.count(kXForwardedFor) > 0) {
-    std::string joined;
-    const auto [first, last] = fields.equal_range(kXForwardedFor);
-    std::size_t size = peer_text.size();
-    for (auto it = first; it != last; ++it) size += it->value().size() + 2;
-    joined.reserve(size);
-    for (auto it = first; it != last; ++it) {
-      const auto value = trimOws(it->value());
-      if (value.empty()) continue;
-      joined.append(value).append(", ");
+  // One pass finds what the client sent, instead of a lookup by name per field and per question.
+  const auto sent = countForwardedFields(fields);
+  const bool keep_proto = peer.trusted && sent.proto > 0;
+  const bool keep_host = peer.trusted && sent.host > 0;
+
+  // Built before the client's fields go: the views point into them.
+  const bool join = peer.trusted && sent.for_ > 0;
+  std::string joined;
+  if (join) joined = joinForwardedFor(fields, peer.text);
+
+  if (sent.for_ > 0 || (!keep_proto && sent.proto > 0) || (!keep_host && sent.host > 0)) {
+    for (auto it = fields.begin(); it != fields.end();) {
+      const bool replaced = isNamed(*it, kForwardedForName) ||
+                            (!keep_proto && isNamed(*it, kForwardedProtoName)) ||
+                            (!keep_host && isNamed(*it, kForwardedHostName));
+      it = replaced ? fields.erase(it) : std::next(it);
     }
-    joined.append(peer_text);
-    fields.set(kXForwardedFor, joined);
-  } else {
-    fields.set(kXForwardedFor, peer_text);
   }
 
-  if (!peer_trusted || fields.count(kXForwardedProto) == 0) {
-    fields.set(kXForwardedProto, proto);
-  }
-  if (!peer_trusted || fields.count(kXForwardedHost) == 0) {
-    if (host.empty()) {
-      fields.erase(kXForwardedHost);
-    } else {
-      fields.set(kXForwardedHost, host);
-    }
-  }
+  // Appended in the order Fields::set would have appended them.
+  fields.insert(kForwardedForName.id, kForwardedForName.text,
+                join ? std::string_view(joined) : std::string_view(peer.text));
+  if (!keep_proto) fields.insert(kForwardedProtoName.id, kForwardedProtoName.text, proto);
+  if (!keep_host && !host.empty()) fields.insert(kForwardedHostName.id, kForwardedHostName.text, host);
 }
 
 }  // namespace gatehouse::http

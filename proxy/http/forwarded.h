@@ -50,6 +50,8 @@ std::string resolveClientIp(const Fields& fields, const Peer& peer, std::span<co
 //   X-Forwarded-Host   from a trusted peer that sent one: kept; otherwise `host` (the request's Host), or
 //   removed
 //                      when host is empty.
+// `proto` and `host` may point into the fields, but not into X-Forwarded-* fields (those may be erased before
+// the new ones are written).
 void setForwardedHeaders(Fields& fields, const Peer& peer, std::string_view proto, std::string_view host);
 
 }  // namespace gatehouse::http

@@ -14,9 +14,18 @@ namespace bhttp = boost::beast::http;
 // them on the stack. The views point into the Connection fields' values, which stay alive until the last
 // step.
 using Tokens = boost::container::small_vector<std::string_view, 8>;
+// A message rarely carries more than one Connection field.
+using ConnectionFields = boost::container::small_vector<Fields::const_iterator, 2>;
 
 bool isOws(char c) {
   return c == ' ' || c == '\t';
+}
+
+// The commonest tokens name fields whose fate their name alone decides (Keep-Alive always goes; Upgrade goes
+// unless kept for an upgrade, whatever Connection says): leaving them out changes nothing, and spares the
+// usual "Connection: keep-alive" message a second pass.
+bool namesAFieldDecidedByName(std::string_view token) {
+  return boost::beast::iequals(token, "keep-alive") || boost::beast::iequals(token, "upgrade");
 }
 
 void collectTokens(std::string_view list, Tokens& tokens) {
@@ -25,7 +34,7 @@ void collectTokens(std::string_view list, Tokens& tokens) {
     auto token = list.substr(0, comma);
     while (!token.empty() && isOws(token.front())) token.remove_prefix(1);
     while (!token.empty() && isOws(token.back())) token.remove_suffix(1);
-    if (!token.empty()) tokens.push_back(token);
+    if (!token.empty() && !namesAFieldDecidedByName(token)) tokens.push_back(token);
     if (comma == std::string_view::npos) return;
     list.remove_prefix(comma + 1);
   }
@@ -55,26 +64,46 @@ bool isNominated(std::string_view name, const Tokens& tokens) {
   return false;
 }
 
+// Fields that go whatever Connection says.
+bool isRemovedByName(bhttp::field name, bool keep_upgrade) {
+  return isAlwaysHopByHop(name) || (name == bhttp::field::upgrade && !keep_upgrade);
+}
+
+// Connection fields are not decided here: they go last, after every other field was looked at.
+bool shouldRemove(const Fields::value_type& field, bool keep_upgrade, const Tokens& nominated) {
+  const auto name = field.name();
+  if (name == bhttp::field::connection || isProtected(name)) return false;
+  if (isRemovedByName(name, keep_upgrade)) return true;
+  if (name == bhttp::field::upgrade) return false;  // kept for an upgrade even though Connection names it
+  return !nominated.empty() && isNominated(field.name_string(), nominated);
+}
+
 }  // namespace
 
 void removeHopByHop(Fields& fields, bool keep_upgrade) {
+  // First pass, comparing enums only: the Connection fields (kept until the end: the nominated tokens point
+  // into their values) and their tokens. Most messages have nothing to remove and end here.
   Tokens nominated;
-  const auto [first, last] = fields.equal_range(bhttp::field::connection);
-  for (auto it = first; it != last; ++it) collectTokens(it->value(), nominated);
-
-  // Connection itself goes last, after this pass: the nominated tokens point into its values.
-  auto shouldRemove = [&](const Fields::value_type& field) {
-    const auto name = field.name();
-    if (name == bhttp::field::connection || isProtected(name)) return false;
-    if (name == bhttp::field::upgrade)
-      return !keep_upgrade;  // kept for an upgrade even though Connection names it
-    if (isAlwaysHopByHop(name)) return true;
-    return !nominated.empty() && isNominated(field.name_string(), nominated);
-  };
-  for (auto it = fields.begin(); it != fields.end();) {
-    it = shouldRemove(*it) ? fields.erase(it) : std::next(it);
+  ConnectionFields connections;
+  bool remove_by_name = false;
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
+    const auto name = it->name();
+    if (name == bhttp::field::connection) {
+      connections.push_back(it);
+      collectTokens(it->value(), nominated);
+    } else if (isRemovedByName(name, keep_upgrade)) {
+      remove_by_name = true;
+    }
   }
-  fields.erase(bhttp::field::connection);
+  if (!remove_by_name && nominated.empty()) {
+    for (const auto connection : connections) fields.erase(connection);
+    return;
+  }
+
+  for (auto it = fields.begin(); it != fields.end();) {
+    it = shouldRemove(*it, keep_upgrade, nominated) ? fields.erase(it) : std::next(it);
+  }
+  for (const auto connection : connections) fields.erase(connection);
 }
 
 }  // namespace gatehouse::http

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include <boost/beast/core/string.hpp>
@@ -46,10 +47,58 @@ RequestDefect controlDefect(char c, std::string_view otherwise) {
   return defect(otherwise);
 }
 
-std::optional<RequestDefect> checkRequestLine(std::string_view line) {
-  for (char c : line) {
-    if (isControl(c)) return controlDefect(c, "control character in request line");
+// True when some byte of the 8 is a CTL (below 0x20, or 0x7f), HTAB included. Exact, not a guess: the classic
+// "has a byte less than n" and "has a zero byte" word tricks, which bytes >= 0x80 (obs-text) do not set off.
+bool mayHoldControl(std::uint64_t word) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101;
+  constexpr std::uint64_t kHighBits = 0x8080808080808080;
+  const std::uint64_t below_space = (word - kOnes * 0x20) & ~word & kHighBits;
+  const std::uint64_t del_bytes = word ^ (kOnes * 0x7f);  // a zero byte where word held 0x7f
+  const std::uint64_t del = (del_bytes - kOnes) & ~del_bytes & kHighBits;
+  return (below_space | del) != 0;
+}
+
+bool isForbiddenControl(char c, bool allow_tab) {
+  return isControl(c) && !(allow_tab && c == '\t');
+}
+
+std::uint64_t loadWord(const char* at) {
+  std::uint64_t word;
+  std::memcpy(&word, at, sizeof(word));
+  return word;
+}
+
+// The position of the first control character of `text` at or after `from` (HTAB too unless allow_tab), or
+// npos.
+std::size_t findControlBytewise(std::string_view text, std::size_t from, bool allow_tab) {
+  for (std::size_t i = from; i < text.size(); ++i) {
+    if (isForbiddenControl(text[i], allow_tab)) return i;
   }
+  return std::string_view::npos;
+}
+
+// The position of the first control character of `text` (HTAB too unless allow_tab), or npos. Heads are
+// mostly values without any: eight bytes are looked at per step (the last step overlaps the one before when
+// the length is not a multiple of eight), and only a step that holds a control character (in practice an
+// HTAB) is looked at byte by byte.
+std::size_t findControl(std::string_view text, bool allow_tab) {
+  if (text.size() < 8) return findControlBytewise(text, 0, allow_tab);
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    if (!mayHoldControl(loadWord(text.data() + i))) continue;
+    const auto found = findControlBytewise(text.substr(0, i + 8), i, allow_tab);
+    if (found != std::string_view::npos) return found;
+  }
+  if (i == text.size() || !mayHoldControl(loadWord(text.data() + text.size() - 8))) {
+    return std::string_view::npos;
+  }
+  return findControlBytewise(text, i, allow_tab);
+}
+
+std::optional<RequestDefect> checkRequestLine(std::string_view line) {
+  const auto control = findControl(line, false);
+  if (control != std::string_view::npos)
+    return controlDefect(line[control], "control character in request line");
   return std::nullopt;
 }
 
@@ -65,10 +114,10 @@ std::optional<RequestDefect> checkFieldLine(std::string_view line) {
   }
   if (i == line.size()) return defect("field line without colon");
   if (i == 0) return defect("empty field name");
-  for (++i; i < line.size(); ++i) {
-    const char c = line[i];
-    if (isControl(c) && c != '\t') return controlDefect(c, "control character in field value");
-  }
+  const auto value = line.substr(i + 1);
+  const auto control = findControl(value, true);
+  if (control != std::string_view::npos)
+    return controlDefect(value[control], "control character in field value");
   return std::nullopt;
 }
 
@@ -96,11 +145,37 @@ std::string_view trimOws(std::string_view text) {
   return text;
 }
 
-std::optional<RequestDefect> checkContentLength(const RequestHeader& request) {
-  const auto [first, last] = request.equal_range(bhttp::field::content_length);
-  if (first == last) return std::nullopt;
-  if (std::next(first) != last) return defect("several Content-Length fields");
-  const auto value = first->value();
+// The framing fields of a request, counted in one pass over its fields rather than a lookup by name each.
+struct FramingFields {
+  std::size_t content_lengths = 0;
+  std::string_view content_length;  // the value of the first Content-Length field
+  std::size_t transfer_encodings = 0;
+  std::size_t hosts = 0;
+};
+
+FramingFields countFramingFields(const RequestHeader& request) {
+  FramingFields found;
+  for (const auto& field : request) {
+    switch (field.name()) {
+      case bhttp::field::content_length:
+        if (found.content_lengths++ == 0) found.content_length = field.value();
+        break;
+      case bhttp::field::transfer_encoding:
+        ++found.transfer_encodings;
+        break;
+      case bhttp::field::host:
+        ++found.hosts;
+        break;
+      default:
+        break;
+    }
+  }
+  return found;
+}
+
+std::optional<RequestDefect> checkContentLength(const FramingFields& found) {
+  if (found.content_lengths > 1) return defect("several Content-Length fields");
+  const auto value = found.content_length;
   if (value.find(',') != std::string_view::npos) return defect("Content-Length list value");
   if (!parseContentLength(value)) return defect("invalid Content-Length");
   return std::nullopt;
@@ -142,8 +217,7 @@ std::optional<RequestDefect> checkTarget(const RequestHeader& request) {
   return defect("request target not in origin-form");
 }
 
-std::optional<RequestDefect> checkHost(const RequestHeader& request) {
-  const auto hosts = request.count(bhttp::field::host);
+std::optional<RequestDefect> checkHost(const RequestHeader& request, std::size_t hosts) {
   if (hosts > 1) return defect("several Host fields");
   if (hosts == 0 && request.version() >= 11) return defect("missing Host");
   return std::nullopt;
@@ -179,17 +253,18 @@ std::optional<RequestDefect> checkRawHead(std::string_view head) {
 }
 
 std::optional<RequestDefect> checkFraming(const RequestHeader& request) {
-  const bool has_length = request.count(bhttp::field::content_length) > 0;
-  const bool has_coding = request.count(bhttp::field::transfer_encoding) > 0;
+  const auto framing = countFramingFields(request);
+  const bool has_length = framing.content_lengths > 0;
+  const bool has_coding = framing.transfer_encodings > 0;
   if (has_length && has_coding) return defect("both Content-Length and Transfer-Encoding");
   if (has_coding && request.version() < 11) return defect("Transfer-Encoding in HTTP/1.0");
   if (has_length) {
-    if (auto found = checkContentLength(request)) return found;
+    if (auto found = checkContentLength(framing)) return found;
   }
   if (has_coding) {
     if (auto found = checkTransferEncoding(request)) return found;
   }
-  if (auto found = checkHost(request)) return found;
+  if (auto found = checkHost(request, framing.hosts)) return found;
   return checkTarget(request);
 }
 
@@ -202,10 +277,7 @@ bool isFieldName(std::string_view name) {
 }
 
 bool isFieldValue(std::string_view value) {
-  for (char c : value) {
-    if (isControl(c) && c != '\t') return false;
-  }
-  return true;
+  return findControl(value, true) == std::string_view::npos;
 }
 
 }  // namespace gatehouse::http

@@ -1,6 +1,7 @@
 #include "proxy/http/forwarded.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -149,6 +150,77 @@ TEST(SetForwardedHeaders, HostMayPointIntoTheSameFields) {
   fields.insert(bhttp::field::host, "app.example");
   setForwardedHeaders(fields, peerAt("203.0.113.7"), "http", fields[bhttp::field::host]);
   EXPECT_EQ(fields[kXForwardedHost], "app.example");
+}
+
+// "Name: value" of every field, in list order.
+std::vector<std::string> lines(const Fields& fields) {
+  std::vector<std::string> out;
+  for (const auto& field : fields)
+    out.push_back(std::string(field.name_string()) + ": " + std::string(field.value()));
+  return out;
+}
+
+// The rule as first written, with a lookup and a set by name per field. The one-pass rewrite must leave the
+// same fields in the same order.
+void referenceSetForwardedHeaders(Fields& fields, const Peer& peer, std::string_view proto,
+                                  std::string_view host) {
+  if (peer.trusted && fields.count(kXForwardedFor) > 0) {
+    std::string joined;
+    const auto [first, last] = fields.equal_range(kXForwardedFor);
+    for (auto it = first; it != last; ++it) {
+      auto value = it->value();
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+      if (value.empty()) continue;
+      joined.append(value).append(", ");
+    }
+    joined.append(peer.text);
+    fields.set(kXForwardedFor, joined);
+  } else {
+    fields.set(kXForwardedFor, peer.text);
+  }
+  if (!peer.trusted || fields.count(kXForwardedProto) == 0) fields.set(kXForwardedProto, proto);
+  if (!peer.trusted || fields.count(kXForwardedHost) == 0) {
+    if (host.empty()) {
+      fields.erase(kXForwardedHost);
+    } else {
+      fields.set(kXForwardedHost, host);
+    }
+  }
+}
+
+TEST(SetForwardedHeaders, AgreesWithTheReferenceRule) {
+  using NameValues = std::vector<std::pair<std::string, std::string>>;
+  const std::vector<NameValues> cases = {
+      {},
+      {{"Host", "app.example"}},
+      {{"x-forwarded-for", "1.1.1.1"}, {"Host", "h"}, {"X-FORWARDED-FOR", " 2.2.2.2 , 3.3.3.3"}},
+      {{"X-Forwarded-Proto", "https"}, {"Accept", "*/*"}, {"x-forwarded-proto", "http"}},
+      {{"X-Forwarded-Host", "a.example"}, {"X-Forwarded-Hosts", "not ours"}, {"X-Forwarded-For", ""}},
+      {{"X-Forwarded-For", "1.1.1.1"}, {"X-Forwarded-Proto", "https"}, {"X-Forwarded-Host", "a"}, {"Z", "z"}},
+      {{"X-Forwarded-For", "\t"}, {"X-Forwarded-For", "4.4.4.4"}},
+  };
+  for (const auto* address : {"127.0.0.1", "203.0.113.7"}) {
+    const auto peer = peerAt(address);
+    for (const std::string_view host : {"app.example", ""}) {
+      for (const auto& input : cases) {
+        Fields ours;
+        Fields reference;
+        for (const auto& [name, value] : input) {
+          ours.insert(name, value);
+          reference.insert(name, value);
+        }
+        setForwardedHeaders(ours, peer, "http", host);
+        referenceSetForwardedHeaders(reference, peer, "http", host);
+        EXPECT_EQ(lines(ours), lines(reference))
+            << "peer " << address << " host '" << host << "' case " << (&input - cases.data());
+        // The name index agrees with the list.
+        EXPECT_EQ(ours.count(kXForwardedFor), reference.count(kXForwardedFor));
+        EXPECT_EQ(ours.count(kXForwardedProto), reference.count(kXForwardedProto));
+        EXPECT_EQ(ours.count(kXForwardedHost), reference.count(kXForwardedHost));
+      }
+    }
+  }
 }
 
 }  // namespace

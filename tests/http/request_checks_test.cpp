@@ -294,5 +294,83 @@ TEST(FieldRules, NamesAndValues) {
   EXPECT_FALSE(isFieldValue("a\nb"));
 }
 
+// The control-character scans look at eight bytes at a time: every byte at every position of a word, around
+// words of filler that must not set them off (letters, obs-text, HTAB in values).
+bool isNaiveControl(unsigned char c) {
+  return c < 0x20 || c == 0x7f;
+}
+
+TEST(CheckRawHead, FindsEveryControlCharacterInAValueAtEveryPosition) {
+  for (const char filler : {'a', '\xff', '\t', '\x80'}) {
+    for (std::size_t at = 0; at < 20; ++at) {
+      for (int byte = 0; byte < 256; ++byte) {
+        const auto c = static_cast<char>(byte);
+        if (c == '\r' || c == '\n') continue;  // they end lines: tested on their own
+        std::string value(20, filler);
+        value[at] = c;
+        const auto head = "GET / HTTP/1.1\r\nHost: a\r\nX-A: " + value + "\r\n\r\n";
+        std::string expected;
+        if (c == '\0') {
+          expected = "NUL in request head";
+        } else if (isNaiveControl(static_cast<unsigned char>(c)) && c != '\t') {
+          expected = "control character in field value";
+        }
+        ASSERT_EQ(rawReason(head), expected) << "byte " << byte << " at " << at << " filler " << int(filler);
+        ASSERT_EQ(isFieldValue(value), expected.empty()) << "byte " << byte << " at " << at;
+      }
+    }
+  }
+}
+
+TEST(CheckRawHead, FindsAControlCharacterInValuesOfEveryLength) {
+  for (std::size_t length = 1; length <= 25; ++length) {
+    for (std::size_t at = 0; at < length; ++at) {
+      for (const char c : {'\x01', '\x1f', '\x7f', '\0'}) {
+        std::string value(length, 'v');
+        value[at] = c;
+        const auto head = "GET / HTTP/1.1\r\nX-A: " + value + "\r\n\r\n";
+        const auto expected = c == '\0' ? "NUL in request head" : "control character in field value";
+        ASSERT_EQ(rawReason(head), expected) << "length " << length << " at " << at;
+        ASSERT_FALSE(isFieldValue(value)) << "length " << length << " at " << at;
+      }
+    }
+    // Tabs (allowed) fill every word, and the overlapping last one, without hiding anything.
+    std::string tabs(length, '\t');
+    EXPECT_TRUE(isFieldValue(tabs));
+    tabs.back() = '\x01';
+    EXPECT_FALSE(isFieldValue(tabs)) << "length " << length;
+  }
+}
+
+TEST(CheckRawHead, FindsEveryControlCharacterInTheRequestLineAtEveryPosition) {
+  for (std::size_t at = 1; at < 20; ++at) {
+    for (int byte = 0; byte < 256; ++byte) {
+      const auto c = static_cast<char>(byte);
+      if (c == '\n') continue;
+      std::string target = "/" + std::string(19, '\xc3');
+      target[at] = c;
+      const auto head = "GET " + target + " HTTP/1.1\r\nHost: a\r\n\r\n";
+      std::string expected;
+      if (c == '\0') {
+        expected = "NUL in request head";
+      } else if (c == '\r') {
+        expected = "bare CR in request head";
+      } else if (isNaiveControl(static_cast<unsigned char>(c))) {
+        expected = "control character in request line";
+      }
+      ASSERT_EQ(rawReason(head), expected) << "byte " << byte << " at " << at;
+    }
+  }
+}
+
+TEST(CheckRawHead, ReportsTheFirstOfSeveralControlCharacters) {
+  EXPECT_EQ(rawReason("GET / HTTP/1.1\r\nX-A: abcdefg\t\x01\x00\r\n\r\n"s),
+            "control character in field value");
+  EXPECT_EQ(rawReason("GET / HTTP/1.1\r\nX-A: abcdefg\t\x00\x01\r\n\r\n"s), "NUL in request head");
+  EXPECT_EQ(rawReason("GET /\x01\rbcdefghij HTTP/1.1\r\nHost: a\r\n\r\n"),
+            "control character in request line");
+  EXPECT_EQ(rawReason("GET /\r\x01bcdefghij HTTP/1.1\r\nHost: a\r\n\r\n"), "bare CR in request head");
+}
+
 }  // namespace
 }  // namespace gatehouse::http
