@@ -48,6 +48,7 @@ class ScriptedFilter : public filters::Filter {
     response.insert("X-Response-By", name_);
   }
   void onCancel() override { trace_.events.push_back("cancel:" + name_); }
+  void reset() override {}
 
  private:
   std::string name_;
