@@ -121,7 +121,12 @@ class RateLimitFilter final : public Filter {
 
   void reset() override {
     generation_.advance();
+    // A fresh RequestState, except that the key keeps its buffer (emptied): the next key is built into it
+    // without allocating.
+    std::string key_buffer = std::move(request_.check.key);
     request_ = RequestState{};
+    key_buffer.clear();
+    request_.check.key = std::move(key_buffer);
   }
 
  private:
@@ -142,7 +147,7 @@ class RateLimitFilter final : public Filter {
   void buildCheck(const RequestHeader& request, const RequestInfo& info,
                   const std::optional<std::string>& user) {
     const config::RateLimitPolicy& policy = *shared_->policy;
-    request_.check.key = shared_->keys.build(request, info, user);
+    shared_->keys.buildInto(request_.check.key, request, info, user);
     request_.check.algorithm = policy.algorithm;
     request_.check.limits.assign(policy.limits.begin(), policy.limits.end());
     request_.check.cost = 1;

@@ -136,21 +136,23 @@ void RateLimitKeyBuilder::appendPart(std::string& out, const config::RateLimitKe
   appendTagged(out, "ip", rateLimitClientNetwork(info.client_ip));
 }
 
-std::string RateLimitKeyBuilder::build(const RequestHeader& request, const RequestInfo& info,
-                                       const std::optional<std::string>& user) const {
-  std::string parts;
+void RateLimitKeyBuilder::buildInto(std::string& key, const RequestHeader& request, const RequestInfo& info,
+                                    const std::optional<std::string>& user) const {
+  key.assign(prefix_);
   for (std::size_t i = 0; i < parts_.size(); ++i) {
-    if (i > 0) parts.push_back(kPartSeparator);
-    appendPart(parts, parts_[i], request, info, user);
+    if (i > 0) key.push_back(kPartSeparator);
+    appendPart(key, parts_[i], request, info, user);
   }
-  if (prefix_.size() + parts.size() <= kMaxKeyBytes) return prefix_ + parts;
+  if (key.size() <= kMaxKeyBytes) return;
 
-  std::string hashed = prefix_;
-  hashed.push_back(kHashedMarker);
-  hashed += sha256Hex(parts);
-  if (hashed.size() <= kMaxKeyBytes) return hashed;
+  const std::string parts = key.substr(prefix_.size());
+  key.assign(prefix_);
+  key.push_back(kHashedMarker);
+  key += sha256Hex(parts);
+  if (key.size() <= kMaxKeyBytes) return;
   // Only a policy name of nearly kMaxKeyBytes gets here: hash it along with the parts.
-  return std::string(1, kHashedMarker) + sha256Hex(prefix_ + parts);
+  key.assign(1, kHashedMarker);
+  key += sha256Hex(prefix_ + parts);
 }
 
 }  // namespace gatehouse::filters

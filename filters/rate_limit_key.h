@@ -40,7 +40,15 @@ class RateLimitKeyBuilder {
   // client's network, so such requests are still limited per client rather than all sharing one bucket.
   // `user` is what a session.user part reads: info.user, or the session filter's guess when prefetching.
   std::string build(const RequestHeader& request, const RequestInfo& info,
-                    const std::optional<std::string>& user) const;
+                    const std::optional<std::string>& user) const {
+    std::string key;
+    buildInto(key, request, info, user);
+    return key;
+  }
+  // The same key, written over `key`: a filter that keeps its buffer from one request to the next builds it
+  // without allocating.
+  void buildInto(std::string& key, const RequestHeader& request, const RequestInfo& info,
+                 const std::optional<std::string>& user) const;
 
   // True when a part reads the session (session.user): the key is then known only after the session filter
   // ran.

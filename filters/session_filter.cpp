@@ -96,16 +96,24 @@ bool isPlainSessionId(std::string_view id) {
   });
 }
 
-std::string replaceAll(std::string_view text, std::string_view placeholder, std::string_view replacement) {
-  std::string out;
+// Writes over `out`: `text` with every `placeholder` replaced by `replacement`.
+void replaceAllInto(std::string& out, std::string_view text, std::string_view placeholder,
+                    std::string_view replacement) {
+  out.clear();
   out.reserve(text.size() + replacement.size());
   for (;;) {
     const auto at = text.find(placeholder);
     out.append(text.substr(0, at));
-    if (at == std::string_view::npos) return out;
+    if (at == std::string_view::npos) return;
     out.append(replacement);
     text.remove_prefix(at + placeholder.size());
   }
+}
+
+std::string replaceAll(std::string_view text, std::string_view placeholder, std::string_view replacement) {
+  std::string out;
+  replaceAllInto(out, text, placeholder, replacement);
+  return out;
 }
 
 LocalReply jsonReply(http::status status, std::string_view error) {
@@ -170,7 +178,11 @@ struct SessionShared {
     return {Outcome::Valid, std::move(unsigned_id.id)};
   }
 
-  std::string storeKey(std::string_view id) const { return replaceAll(policy->key, kIdPlaceholder, id); }
+  // The session's key in the store, written over `key` (a reused buffer: no allocation once it is big
+  // enough).
+  void writeStoreKey(std::string& key, std::string_view id) const {
+    replaceAllInto(key, policy->key, kIdPlaceholder, id);
+  }
 
   bool isExpired(const SessionIdentity& identity) const {
     return identity.expires_at_ms && *identity.expires_at_ms <= clock.epoch_ms();
@@ -317,7 +329,8 @@ class SessionFilter final : public Filter {
       worker.identities.erase(session.id);
     }
 
-    store::SessionLookup lookup{shared_->storeKey(session.id), store::Millis{0}};
+    store::SessionLookup& lookup = request_.store_lookup;
+    shared_->writeStoreKey(lookup.key, session.id);
     PendingLookup& pending =
         request_.lookup.emplace(PendingLookup{&request, &info, &callbacks, std::move(session.id)});
     if (policy.rolling) {
@@ -348,7 +361,12 @@ class SessionFilter final : public Filter {
 
   void reset() override {
     generation_.advance();
+    // A fresh RequestState, except that the store key keeps its buffer (emptied): the next key is written
+    // into it without allocating.
+    std::string key_buffer = std::move(request_.store_lookup.key);
     request_ = RequestState{};
+    key_buffer.clear();
+    request_.store_lookup.key = std::move(key_buffer);
   }
 
  private:
@@ -356,6 +374,7 @@ class SessionFilter final : public Filter {
   struct RequestState {
     std::optional<SessionId> prefetched;  // read by onPrefetch
     std::optional<PendingLookup> lookup;  // the store lookup the request is held for, until it answers
+    store::SessionLookup store_lookup;    // what the store was asked (kept for its key's buffer)
   };
 
   void onStoreResult(store::SessionResult result) {

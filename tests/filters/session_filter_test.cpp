@@ -580,6 +580,19 @@ TEST_F(SessionFilterTest, NoIdentityIsLeftForTheNextRequest) {
   EXPECT_EQ(factory().counters().missing, 1u);
 }
 
+TEST_F(SessionFilterTest, ATouchIsNotRepeatedByTheNextRequestOnAReusedFilter) {
+  policy_.rolling = true;
+  policy_.touch_every = 60s;
+  policy_.ttl = 24h;
+  run(expressCookie(kAliceId));
+  steady_now_ += 10s;
+  runAgain(expressCookie(kAliceId));
+  ASSERT_EQ(store_.lookups.size(), 2u);
+  EXPECT_EQ(store_.lookups[0].touch_ttl, 24h);
+  EXPECT_EQ(store_.lookups[1].touch_ttl, 0ms);
+  EXPECT_EQ(store_.lookups[1].key, "sess:" + std::string(kAliceId));
+}
+
 TEST_F(SessionFilterTest, ASessionIdPrefetchedForAnAbandonedRequestIsNotUsedByTheNext) {
   // The first request was prefetched, then answered by an earlier filter: its onRequest never ran.
   newRequest(expressCookie(kAliceId), "/api/items");
