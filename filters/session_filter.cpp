@@ -347,8 +347,8 @@ class SessionFilter final : public Filter {
     // from inside onRequest, which the filter contract allows, and this filter may not touch its members
     // afterwards.
     store_.lookupSession(lookup, [this, ticket = generation_.ticket()](store::SessionResult result) {
-      if (!ticket.isCurrent())
-        return;  // cancelled, reset for another request, or destroyed: `this` is off limits
+      // Cancelled, reset for another request, or destroyed: `this` is off limits.
+      if (!ticket.isCurrent()) return;
       onStoreResult(std::move(result));
     });
     return FilterStatus::Stop;
