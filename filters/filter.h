@@ -4,9 +4,10 @@
 // order.
 //
 // Filters never touch sockets: they act on the request only through FilterCallbacks, and on the store only
-// through the store interface (store/store.h). One Filter object lives for one request, on one worker thread,
-// so it needs no locks; its factory is built once from the config and shared, immutable, by every request of
-// the route.
+// through the store interface (store/store.h). A Filter object serves one request at a time, on one worker
+// thread, so it needs no locks: the filter chain of a connection keeps its filters from one request to the
+// next while they come from the same factories, and reset()s them in between. Its factory is built once from
+// the config and shared, immutable, by every filter it makes.
 #pragma once
 
 #include <memory>
@@ -127,9 +128,19 @@ class Filter {
   // Called when the client went away while this filter was stopped. No callback may be called afterwards, and
   // any reply from the store that arrives later must be ignored.
   virtual void onCancel() {}
+
+  // Called between two requests (after the response, or after onCancel): makes the filter exactly as its
+  // factory made it, for the next request of the connection. Nothing of the request that ended may remain (no
+  // identity, result, header or reference to its header, info or callbacks), and any reply from the store to
+  // a call the ended request made must be ignored, whether or not it was told onCancel (a filter whose
+  // prefetch was in flight when an earlier filter answered the request never is). Per-request state is best
+  // kept in one struct re-assigned from a default-constructed one, so that a field added later is reset too.
+  virtual void reset() = 0;
 };
 
-// Builds one Filter per request. Built once per route from the config; immutable and shared by all workers.
+// Builds the Filters of a route: one per connection that uses the route (reused, through Filter::reset, for
+// the connection's following requests on it). Built once per route from the config; immutable and shared by
+// all workers. A filter may outlive its factory (a config reload): it keeps what it needs by shared_ptr.
 class FilterFactory {
  public:
   virtual ~FilterFactory() = default;

@@ -58,6 +58,8 @@ class HeadersFilter final : public Filter {
     config_->response.apply(response);
   }
 
+  void reset() override {}  // no per-request state
+
  private:
   std::shared_ptr<const CompiledHeadersConfig> config_;
 };

@@ -9,6 +9,7 @@
 
 #include "filters/rate_limit_headers.h"
 #include "filters/rate_limit_key.h"
+#include "filters/request_generation.h"
 #include "filters/sharded_counters.h"
 #include "store/store.h"
 
@@ -59,36 +60,31 @@ class RateLimitFilter final : public Filter {
     if (isAllowListed(info.client_ip)) return;
     if (shared_->keys.dependsOnSession()) {
       if (!info.predicted_user) return;  // no guess: the check waits for the session lookup
-      prefetched_for_ = info.predicted_user;
+      request_.prefetched_for = info.predicted_user;
       buildCheck(request, info, info.predicted_user);
     } else {
       buildCheck(request, info, info.user);
     }
-    if (!shared_->policy->shadow && cache_->find(check_.key, shared_->clock()))
+    if (!shared_->policy->shadow && cache_->find(request_.check.key, shared_->clock()))
       return;  // onRequest refuses locally
-    state_ = State::Prefetching;
-    prefetch_alive_ = std::make_shared<bool>(true);
+    request_.state = State::Prefetching;
     services_.store.checkRateLimit(
-        check_, [this, alive = std::weak_ptr<bool>(prefetch_alive_)](store::RateLimitResult r) {
-          if (alive.expired()) return;
-          if (state_ == State::Prefetching) {
-            early_result_ = std::move(r);  // onRequest has not run yet: it takes the answer from here
-          } else {
-            onStoreResult(std::move(r), /*is_fallback=*/false);
-          }
+        request_.check, [this, ticket = generation_.ticket()](store::RateLimitResult r) {
+          if (!ticket.isCurrent()) return;  // dropped, cancelled, reset or destroyed: `this` is off limits
+          onPrefetchedResult(std::move(r));
         });
   }
 
   FilterStatus onRequest(RequestHeader& request, RequestInfo& info, FilterCallbacks& callbacks) override {
-    callbacks_ = &callbacks;
-    if (state_ == State::Prefetching) {
-      if (!prefetched_for_ || info.user == prefetched_for_) return awaitPrefetched();
+    request_.callbacks = &callbacks;
+    if (request_.state == State::Prefetching) {
+      if (!request_.prefetched_for || info.user == request_.prefetched_for) return awaitPrefetched();
       // The guess was wrong (the session now belongs to someone else, or is gone): the guessed user's check
       // has counted this request, once; its answer is dropped and the user found is checked below.
       shared_->counters.bump(RateLimitShared::Counter::Mispredicted);
-      prefetch_alive_.reset();
-      early_result_.reset();
-      state_ = State::Idle;
+      generation_.advance();
+      request_.early_result.reset();
+      request_.state = State::Idle;
     }
     const config::RateLimitPolicy& policy = *shared_->policy;
     if (isAllowListed(info.client_ip)) {
@@ -97,9 +93,9 @@ class RateLimitFilter final : public Filter {
     }
 
     buildCheck(request, info, info.user);
-    state_ = State::Calling;
+    request_.state = State::Calling;
     if (!policy.shadow) {
-      if (auto cached = cache_->find(check_.key, shared_->clock())) {
+      if (auto cached = cache_->find(request_.check.key, shared_->clock())) {
         shared_->counters.bump(RateLimitShared::Counter::LocalCacheHit);
         refuse(*cached);
         return FilterStatus::Stop;
@@ -108,48 +104,73 @@ class RateLimitFilter final : public Filter {
 
     // A synchronous answer lands while we are still here: a pass is then returned as Continue rather than
     // resumed.
-    const std::weak_ptr<bool> alive = alive_;
-    in_on_request_ = true;
+    const RequestGeneration::Ticket ticket = generation_.ticket();
+    request_.in_on_request = true;
     ask(services_.store, /*is_fallback=*/false);
-    if (alive.expired()) return FilterStatus::Stop;  // a synchronous reply ended the request and this filter
-    in_on_request_ = false;
-    return continue_synchronously_ ? FilterStatus::Continue : FilterStatus::Stop;
+    return statusAfterSynchronousWork(ticket);
   }
 
   void onResponse(ResponseHeader& response, const RequestInfo& /*info*/) override {
-    if (!response_fields_.empty()) addRateLimitFields(response, response_fields_);
+    if (!request_.response_fields.empty()) addRateLimitFields(response, request_.response_fields);
   }
 
   void onCancel() override {
-    state_ = State::Cancelled;
-    alive_.reset();  // a store answer arriving later finds its token expired
-    prefetch_alive_.reset();
+    request_.state = State::Cancelled;
+    generation_.advance();  // a store answer arriving later finds its ticket stale
+  }
+
+  void reset() override {
+    generation_.advance();
+    // A fresh RequestState, except that the key keeps its buffer (emptied): the next key is built into it
+    // without allocating.
+    std::string key_buffer = std::move(request_.check.key);
+    request_ = RequestState{};
+    key_buffer.clear();
+    request_.check.key = std::move(key_buffer);
   }
 
  private:
   enum class State { Idle, Prefetching, Calling, Done, Cancelled };
 
+  // Everything one request leaves in the filter: reset() replaces it with a fresh one.
+  struct RequestState {
+    FilterCallbacks* callbacks = nullptr;
+    State state = State::Idle;
+    bool in_on_request = false;
+    bool continue_synchronously = false;
+    std::optional<std::string> prefetched_for;  // the guessed user a session.user key was prefetched with
+    store::RateLimitCheck check;
+    std::optional<store::RateLimitResult> early_result;  // a prefetched answer that came before onRequest
+    HeaderFields response_fields;
+  };
+
   void buildCheck(const RequestHeader& request, const RequestInfo& info,
                   const std::optional<std::string>& user) {
     const config::RateLimitPolicy& policy = *shared_->policy;
-    shared_->keys.buildInto(check_.key, request, info, user);
-    check_.algorithm = policy.algorithm;
-    check_.limits.assign(policy.limits.begin(), policy.limits.end());
-    check_.cost = 1;
+    shared_->keys.buildInto(request_.check.key, request, info, user);
+    request_.check.algorithm = policy.algorithm;
+    request_.check.limits.assign(policy.limits.begin(), policy.limits.end());
+    request_.check.cost = 1;
   }
 
   // onRequest of a prefetched check: decide now if the answer is in, else wait for it.
   FilterStatus awaitPrefetched() {
-    state_ = State::Calling;
-    if (!early_result_) return FilterStatus::Stop;
-    const std::weak_ptr<bool> alive = alive_;
-    in_on_request_ = true;
-    auto result = std::move(*early_result_);
-    early_result_.reset();
+    request_.state = State::Calling;
+    if (!request_.early_result) return FilterStatus::Stop;
+    const RequestGeneration::Ticket ticket = generation_.ticket();
+    request_.in_on_request = true;
+    auto result = std::move(*request_.early_result);
+    request_.early_result.reset();
     onStoreResult(std::move(result), /*is_fallback=*/false);
-    if (alive.expired()) return FilterStatus::Stop;
-    in_on_request_ = false;
-    return continue_synchronously_ ? FilterStatus::Continue : FilterStatus::Stop;
+    return statusAfterSynchronousWork(ticket);
+  }
+
+  // What onRequest returns after work that may have decided synchronously (with `ticket` taken before it).
+  FilterStatus statusAfterSynchronousWork(const RequestGeneration::Ticket& ticket) {
+    if (!ticket.isCurrent())
+      return FilterStatus::Stop;  // a synchronous reply ended the request (or the filter)
+    request_.in_on_request = false;
+    return request_.continue_synchronously ? FilterStatus::Continue : FilterStatus::Stop;
   }
 
   bool isAllowListed(const std::string& client_ip) const {
@@ -166,15 +187,24 @@ class RateLimitFilter final : public Filter {
 
   // The store may answer before checkRateLimit returns (memory store) or later on this worker's loop (Redis).
   void ask(store::Store& store, bool is_fallback) {
-    store.checkRateLimit(check_,
-                         [this, alive = std::weak_ptr<bool>(alive_), is_fallback](store::RateLimitResult r) {
-                           if (alive.expired()) return;  // cancelled or destroyed: `this` is off limits
+    store.checkRateLimit(request_.check,
+                         [this, ticket = generation_.ticket(), is_fallback](store::RateLimitResult r) {
+                           if (!ticket.isCurrent())
+                             return;  // cancelled, reset or destroyed: `this` is off limits
                            onStoreResult(std::move(r), is_fallback);
                          });
   }
 
+  void onPrefetchedResult(store::RateLimitResult result) {
+    if (request_.state == State::Prefetching) {
+      request_.early_result = std::move(result);  // onRequest has not run yet: it takes the answer from here
+    } else {
+      onStoreResult(std::move(result), /*is_fallback=*/false);
+    }
+  }
+
   void onStoreResult(store::RateLimitResult result, bool is_fallback) {
-    if (state_ != State::Calling) return;  // a second answer would be a store bug: never act twice
+    if (request_.state != State::Calling) return;  // a second answer would be a store bug: never act twice
     const config::RateLimitPolicy& policy = *shared_->policy;
 
     if (result.status != store::StoreStatus::Ok) {
@@ -197,15 +227,15 @@ class RateLimitFilter final : public Filter {
 
     if (result.allowed) {
       shared_->counters.bump(RateLimitShared::Counter::Allowed);
-      response_fields_ = shared_->headers.fields(result);
+      request_.response_fields = shared_->headers.fields(result);
       return pass();
     }
     if (policy.shadow) {
       shared_->counters.bump(RateLimitShared::Counter::ShadowLimited);
-      response_fields_ = shared_->headers.fields(result);
+      request_.response_fields = shared_->headers.fields(result);
       return pass();
     }
-    cache_->remember(check_.key, result, shared_->clock());
+    cache_->remember(request_.check.key, result, shared_->clock());
     refuse(result);
   }
 
@@ -224,32 +254,24 @@ class RateLimitFilter final : public Filter {
 
   // Lets the request go on: by returning Continue when still inside onRequest, else by resuming it.
   void pass() {
-    state_ = State::Done;
-    if (in_on_request_) {
-      continue_synchronously_ = true;
+    request_.state = State::Done;
+    if (request_.in_on_request) {
+      request_.continue_synchronously = true;
     } else {
-      callbacks_->resume();
+      request_.callbacks->resume();
     }
   }
 
   void finishWith(LocalReply reply) {
-    state_ = State::Done;
-    callbacks_->reply(std::move(reply));
+    request_.state = State::Done;
+    request_.callbacks->reply(std::move(reply));
   }
 
   std::shared_ptr<RateLimitShared> shared_;  // shared: a filter may outlive its factory (a config change)
   WorkerServices& services_;
   std::shared_ptr<OverLimitCache> cache_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  std::shared_ptr<bool> prefetch_alive_;       // the prefetched check's token: reset to drop its answer
-  std::optional<std::string> prefetched_for_;  // the guessed user a session.user key was prefetched with
-  FilterCallbacks* callbacks_ = nullptr;
-  State state_ = State::Idle;
-  bool in_on_request_ = false;
-  bool continue_synchronously_ = false;
-  store::RateLimitCheck check_;
-  std::optional<store::RateLimitResult> early_result_;  // a prefetched answer that came before onRequest
-  HeaderFields response_fields_;
+  RequestGeneration generation_;  // tells a store answer whether its request is still this filter's
+  RequestState request_;
 };
 
 }  // namespace

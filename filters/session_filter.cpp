@@ -11,6 +11,7 @@
 #include "filters/cookie.h"
 #include "filters/express_signature.h"
 #include "filters/identity_headers.h"
+#include "filters/request_generation.h"
 #include "filters/session_cache.h"
 #include "filters/session_identity.h"
 #include "filters/sharded_counters.h"
@@ -95,16 +96,24 @@ bool isPlainSessionId(std::string_view id) {
   });
 }
 
-std::string replaceAll(std::string_view text, std::string_view placeholder, std::string_view replacement) {
-  std::string out;
+// Writes over `out`: `text` with every `placeholder` replaced by `replacement`.
+void replaceAllInto(std::string& out, std::string_view text, std::string_view placeholder,
+                    std::string_view replacement) {
+  out.clear();
   out.reserve(text.size() + replacement.size());
   for (;;) {
     const auto at = text.find(placeholder);
     out.append(text.substr(0, at));
-    if (at == std::string_view::npos) return out;
+    if (at == std::string_view::npos) return;
     out.append(replacement);
     text.remove_prefix(at + placeholder.size());
   }
+}
+
+std::string replaceAll(std::string_view text, std::string_view placeholder, std::string_view replacement) {
+  std::string out;
+  replaceAllInto(out, text, placeholder, replacement);
+  return out;
 }
 
 LocalReply jsonReply(http::status status, std::string_view error) {
@@ -169,7 +178,11 @@ struct SessionShared {
     return {Outcome::Valid, std::move(unsigned_id.id)};
   }
 
-  std::string storeKey(std::string_view id) const { return replaceAll(policy->key, kIdPlaceholder, id); }
+  // The session's key in the store, written over `key` (a reused buffer: no allocation once it is big
+  // enough).
+  void writeStoreKey(std::string& key, std::string_view id) const {
+    replaceAllInto(key, policy->key, kIdPlaceholder, id);
+  }
 
   bool isExpired(const SessionIdentity& identity) const {
     return identity.expires_at_ms && *identity.expires_at_ms <= clock.epoch_ms();
@@ -240,16 +253,13 @@ struct SessionShared {
 
 namespace {
 
-// What a stopped filter needs when the store answers. Owned by the filter; the store's callback holds it
-// weakly, so a reply after onCancel() or the filter's destruction finds nothing and does nothing.
+// What a stopped filter needs when the store answers: the request it holds, and what it asked.
 struct PendingLookup {
-  RequestHeader& request;
-  RequestInfo& info;
-  FilterCallbacks& callbacks;
-  PolicyWorkerState& state;  // lives as long as the policy, which the store callback's SessionShared holds
+  RequestHeader* request = nullptr;
+  RequestInfo* info = nullptr;
+  FilterCallbacks* callbacks = nullptr;
   std::string id;
   bool touched = false;  // this lookup refreshes the TTL (rolling)
-  bool answered = false;
 };
 
 void deliver(FilterCallbacks& callbacks, Decision decision) {
@@ -260,8 +270,8 @@ void deliver(FilterCallbacks& callbacks, Decision decision) {
   }
 }
 
-Decision decideOnStoreResult(SessionShared& shared, PendingLookup& pending, store::SessionResult result) {
-  PolicyWorkerState& state = pending.state;
+Decision decideOnStoreResult(SessionShared& shared, PolicyWorkerState& state, PendingLookup& pending,
+                             store::SessionResult result) {
   if (result.status != store::StoreStatus::Ok) {
     // The touch did not happen: let the next request of this session try again.
     if (pending.touched) state.last_touch.erase(pending.id);
@@ -269,18 +279,18 @@ Decision decideOnStoreResult(SessionShared& shared, PendingLookup& pending, stor
   }
   if (!result.found) {
     rememberUser(state, pending.id, nullptr);
-    return shared.withoutSession(Outcome::Expired, pending.request, pending.info);
+    return shared.withoutSession(Outcome::Expired, *pending.request, *pending.info);
   }
   std::optional<SessionIdentity> identity = parseSessionIdentity(result.value, *shared.policy);
   if (!identity) {
     rememberUser(state, pending.id, nullptr);
-    return shared.withoutSession(Outcome::Invalid, pending.request, pending.info);
+    return shared.withoutSession(Outcome::Invalid, *pending.request, *pending.info);
   }
   rememberUser(state, pending.id, shared.isExpired(*identity) ? nullptr : &identity->user);
   if (shared.policy->cache.count() > 0 && !shared.isExpired(*identity)) {
     state.identities.put(pending.id, CachedIdentity{*identity, shared.clock.steady() + shared.policy->cache});
   }
-  return shared.withIdentity(*identity, pending.request, pending.info);
+  return shared.withIdentity(*identity, *pending.request, *pending.info);
 }
 
 class SessionFilter final : public Filter {
@@ -291,9 +301,9 @@ class SessionFilter final : public Filter {
   // The session id is read here, once (an express cookie costs an HMAC), and the user it had last time is
   // published for later filters' prefetch.
   void onPrefetch(const RequestHeader& request, RequestInfo& info) override {
-    prefetched_ = shared_->sessionIdFrom(request);
-    if (prefetched_->outcome != Outcome::Valid) return;
-    if (const std::string* user = state().last_user.find(prefetched_->id)) {
+    const SessionId& session = request_.prefetched.emplace(shared_->sessionIdFrom(request));
+    if (session.outcome != Outcome::Valid) return;
+    if (const std::string* user = state().last_user.find(session.id)) {
       info.predicted_user = *user;
     }
   }
@@ -301,8 +311,9 @@ class SessionFilter final : public Filter {
   FilterStatus onRequest(RequestHeader& request, RequestInfo& info, FilterCallbacks& callbacks) override {
     stripIdentityHeaders(request, shared_->identity_headers);
 
-    SessionId session = prefetched_ ? std::move(*prefetched_) : shared_->sessionIdFrom(request);
-    prefetched_.reset();
+    SessionId session =
+        request_.prefetched ? std::move(*request_.prefetched) : shared_->sessionIdFrom(request);
+    request_.prefetched.reset();
     if (session.outcome != Outcome::Valid) {
       return answerNow(shared_->withoutSession(session.outcome, request, info), callbacks);
     }
@@ -318,15 +329,16 @@ class SessionFilter final : public Filter {
       worker.identities.erase(session.id);
     }
 
-    store::SessionLookup lookup{shared_->storeKey(session.id), store::Millis{0}};
-    pending_ = std::make_shared<PendingLookup>(
-        PendingLookup{request, info, callbacks, worker, std::move(session.id)});
+    store::SessionLookup& lookup = request_.store_lookup;
+    shared_->writeStoreKey(lookup.key, session.id);
+    PendingLookup& pending =
+        request_.lookup.emplace(PendingLookup{&request, &info, &callbacks, std::move(session.id)});
     if (policy.rolling) {
-      const SteadyTime* last = worker.last_touch.find(pending_->id);
+      const SteadyTime* last = worker.last_touch.find(pending.id);
       if (last == nullptr || now - *last >= policy.touch_every) {
         lookup.touch_ttl = std::chrono::duration_cast<store::Millis>(policy.ttl);
-        worker.last_touch.put(pending_->id, now);
-        pending_->touched = true;
+        worker.last_touch.put(pending.id, now);
+        pending.touched = true;
         shared_->counters.bump(Counter::Touched);
       }
     }
@@ -334,27 +346,53 @@ class SessionFilter final : public Filter {
     // The store may answer before lookupSession returns (memory store): the callback then resumes or replies
     // from inside onRequest, which the filter contract allows, and this filter may not touch its members
     // afterwards.
-    store_.lookupSession(lookup, [weak = std::weak_ptr<PendingLookup>(pending_),
-                                  shared = shared_](store::SessionResult result) {
-      const std::shared_ptr<PendingLookup> pending = weak.lock();
-      if (!pending || pending->answered) return;
-      pending->answered = true;
-      Decision decision = decideOnStoreResult(*shared, *pending, std::move(result));
-      deliver(pending->callbacks, std::move(decision));
+    store_.lookupSession(lookup, [this, ticket = generation_.ticket()](store::SessionResult result) {
+      // Cancelled, reset for another request, or destroyed: `this` is off limits.
+      if (!ticket.isCurrent()) return;
+      onStoreResult(std::move(result));
     });
     return FilterStatus::Stop;
   }
 
-  void onCancel() override { pending_.reset(); }
+  void onCancel() override {
+    generation_.advance();
+    request_.lookup.reset();
+  }
+
+  void reset() override {
+    generation_.advance();
+    // A fresh RequestState, except that the store key keeps its buffer (emptied): the next key is written
+    // into it without allocating.
+    std::string key_buffer = std::move(request_.store_lookup.key);
+    request_ = RequestState{};
+    key_buffer.clear();
+    request_.store_lookup.key = std::move(key_buffer);
+  }
 
  private:
+  // Everything one request leaves in the filter: reset() replaces it with a fresh one.
+  struct RequestState {
+    std::optional<SessionId> prefetched;  // read by onPrefetch
+    std::optional<PendingLookup> lookup;  // the store lookup the request is held for, until it answers
+    store::SessionLookup store_lookup;    // what the store was asked (kept for its key's buffer)
+  };
+
+  void onStoreResult(store::SessionResult result) {
+    if (!request_.lookup) return;  // a second answer would be a store bug: never act twice
+    PendingLookup pending = std::move(*request_.lookup);
+    request_.lookup.reset();
+    Decision decision = decideOnStoreResult(*shared_, state(), pending, std::move(result));
+    deliver(*pending.callbacks, std::move(decision));
+  }
+
   static FilterStatus answerNow(Decision decision, FilterCallbacks& callbacks) {
     if (!decision.reply) return FilterStatus::Continue;
     callbacks.reply(std::move(*decision.reply));
     return FilterStatus::Stop;
   }
 
-  // This worker's state for the policy, found once per request (workerState scans a per-thread list).
+  // This worker's state for the policy, found once per filter (workerState scans a per-thread list). It stays
+  // valid: the filter lives on one worker thread and keeps the policy, whose entry lives as long as it does.
   PolicyWorkerState& state() {
     if (state_ == nullptr) state_ = &workerState(shared_->policy);
     return *state_;
@@ -362,9 +400,9 @@ class SessionFilter final : public Filter {
 
   std::shared_ptr<SessionShared> shared_;  // shared: a filter may outlive its factory (a config change)
   store::Store& store_;
-  std::shared_ptr<PendingLookup> pending_;
-  std::optional<SessionId> prefetched_;  // read by onPrefetch
   PolicyWorkerState* state_ = nullptr;
+  RequestGeneration generation_;  // tells a store answer whether its request is still this filter's
+  RequestState request_;
 };
 
 }  // namespace

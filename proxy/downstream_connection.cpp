@@ -685,8 +685,9 @@ void DownstreamConnection::finishExchange() {
 }
 
 void DownstreamConnection::endExchange() {
-  // The filters go first: they hold references to the headers. No operation on either peer is pending on the
-  // headers any more; once they are destroyed, the arena has nothing alive and its block goes back.
+  // The filters go first: they hold references to the headers until reset (they are kept, fresh, for the
+  // connection's next request). No operation on either peer is pending on the headers any more; once the
+  // headers are destroyed, the arena has nothing alive and its block goes back.
   chain_.reset();
   local_response_.reset();
   response_.reset();

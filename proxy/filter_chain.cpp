@@ -7,13 +7,24 @@ namespace gatehouse::proxy {
 void FilterChain::start(const FilterFactoryList& factories, filters::WorkerServices& services,
                         filters::RequestHeader& request, filters::RequestInfo& info, ChainSink& sink) {
   reset();
-  for (const auto& factory : factories) filters_.push_back(factory->create(services));
+  if (!madeBy(factories, services)) createFilters(factories, services);
   request_ = &request;
   info_ = &info;
   sink_ = &sink;
   state_ = State::Running;
   for (auto& filter : filters_) filter->onPrefetch(request, info);
   advance();
+}
+
+bool FilterChain::madeBy(const FilterFactoryList& factories, const filters::WorkerServices& services) const {
+  return services_ == &services && factories_ == factories;  // shared_ptr ==: the same factory objects
+}
+
+void FilterChain::createFilters(const FilterFactoryList& factories, filters::WorkerServices& services) {
+  filters_.clear();
+  for (const auto& factory : factories) filters_.push_back(factory->create(services));
+  factories_ = factories;
+  services_ = &services;
 }
 
 void FilterChain::advance() {
@@ -74,8 +85,12 @@ void FilterChain::cancel() {
 }
 
 void FilterChain::reset() {
+  if (state_ == State::Idle) return;  // no request since the last reset: the filters are fresh
   if (state_ == State::Stopped) cancel();
-  filters_.clear();
+  for (auto& filter : filters_) filter->reset();
+  request_ = nullptr;
+  info_ = nullptr;
+  sink_ = nullptr;
   index_ = 0;
   passed_ = 0;
   state_ = State::Idle;

@@ -132,6 +132,15 @@ class RateLimitFilterTest : public ::testing::Test {
     return run;
   }
 
+  // The next request of the connection through the same filter, reset as the filter chain resets it (the
+  // callbacks are the same object, as the chain's are).
+  void startAgain(Run& run, std::string client_ip = "203.0.113.7") {
+    run.filter->reset();
+    run.callbacks = FakeCallbacks{};
+    info_.client_ip = std::move(client_ip);
+    run.status = run.filter->onRequest(request_, info_, run.callbacks);
+  }
+
   ResponseHeader respond(Run& run) {
     ResponseHeader response;
     response.result(status::ok);
@@ -451,6 +460,81 @@ TEST_F(RateLimitPrefetchTest, CancelBeforeOnRequestDropsTheAnswer) {
   store_.answerNext(allowedResult(1, 1));
   EXPECT_EQ(run->callbacks.resumes, 0);
   EXPECT_TRUE(run->callbacks.replies.empty());
+}
+
+// A filter serves the requests of a connection one after the other (Filter::reset in between).
+TEST_F(RateLimitFilterTest, AReusedFilterChecksEachRequest) {
+  auto run = start();
+  store_.answerNext(allowedResult(9, 9));
+  startAgain(*run);
+  EXPECT_EQ(run->status, FilterStatus::Stop);
+  EXPECT_EQ(store_.checks.size(), 2u);
+  store_.answerNext(allowedResult(8, 8));
+  EXPECT_EQ(run->callbacks.resumes, 1);
+  EXPECT_EQ(respond(*run)["X-RateLimit-Remaining"], "8");
+}
+
+TEST_F(RateLimitFilterTest, TheLateAnswerOfACancelledRequestLeavesTheNextRequestAlone) {
+  auto run = start();
+  run->filter->onCancel();
+  startAgain(*run);
+  ASSERT_EQ(store_.pending.size(), 2u);
+
+  store_.answerNext(rejectedResult(5s));  // the first request's
+  EXPECT_EQ(run->callbacks.resumes, 0);
+  EXPECT_TRUE(run->callbacks.replies.empty());
+  EXPECT_EQ(factory().counters().limited, 0u);
+
+  store_.answerNext(allowedResult(4, 4));  // the second request's
+  EXPECT_EQ(run->callbacks.resumes, 1);
+  EXPECT_TRUE(run->callbacks.replies.empty());
+  EXPECT_EQ(respond(*run)["X-RateLimit-Remaining"], "4");
+}
+
+TEST_F(RateLimitFilterTest, TheLateAnswerOfARequestEndedWithoutCancelIsIgnoredToo) {
+  // Reset alone must drop it: the filter contract does not promise an onCancel before every reset.
+  auto run = start();
+  startAgain(*run);
+  store_.answerNext(rejectedResult(5s));  // the first request's
+  EXPECT_TRUE(run->callbacks.replies.empty());
+  store_.answerNext(allowedResult(4, 4));
+  EXPECT_EQ(run->callbacks.resumes, 1);
+}
+
+TEST_F(RateLimitFilterTest, NoResponseFieldsAreLeftForAnUncheckedNextRequest) {
+  policy_.allow = {*config::Cidr::parse("127.0.0.0/8")};
+  store_.immediate = allowedResult(3, 3);
+  auto run = start();
+  ASSERT_EQ(respond(*run)["X-RateLimit-Remaining"], "3");
+
+  startAgain(*run, "127.0.0.1");  // allow-listed: not checked, so no rate-limit fields
+  EXPECT_EQ(run->status, FilterStatus::Continue);
+  const auto response = respond(*run);
+  EXPECT_EQ(response.find("X-RateLimit-Remaining"), response.end());
+  EXPECT_EQ(response.find("RateLimit"), response.end());
+}
+
+TEST_F(RateLimitPrefetchTest, APrefetchInFlightForAnAbandonedRequestIsIgnoredByTheNext) {
+  // The first request was prefetched, then answered by an earlier filter: no onRequest, no onCancel.
+  auto run = prefetch();
+  startAgain(*run);
+  ASSERT_EQ(store_.pending.size(), 2u);
+  store_.answerNext(rejectedResult(5s));  // the first request's prefetch
+  EXPECT_TRUE(run->callbacks.replies.empty());
+  EXPECT_EQ(run->callbacks.resumes, 0);
+  store_.answerNext(allowedResult(6, 6));
+  EXPECT_EQ(run->callbacks.resumes, 1);
+  EXPECT_EQ(respond(*run)["X-RateLimit-Remaining"], "6");
+}
+
+TEST_F(RateLimitPrefetchTest, APrefetchedAnswerOfAnAbandonedRequestIsNotUsedByTheNext) {
+  auto run = prefetch();
+  store_.answerNext(rejectedResult(5s));  // arrives before an onRequest that never comes
+  startAgain(*run, "198.51.100.9");
+  EXPECT_EQ(run->status, FilterStatus::Stop);
+  EXPECT_TRUE(run->callbacks.replies.empty());  // not refused with the first request's answer
+  ASSERT_EQ(store_.checks.size(), 2u);
+  EXPECT_EQ(store_.checks[1].key, "per_client:ip=198.51.100.9");
 }
 
 }  // namespace

@@ -115,6 +115,20 @@ class SessionFilterTest : public ::testing::Test {
 
   // One request through a new filter. The filter stays alive in filter_ until the next call.
   FilterStatus run(std::optional<std::string> cookie, std::string target = "/api/items") {
+    newRequest(std::move(cookie), std::move(target));
+    filter_ = factory().create(services_);
+    return filter_->onRequest(request_, info_, callbacks_);
+  }
+
+  // The next request of the connection through the same filter, reset as the filter chain resets it. The
+  // header, info and callbacks are the same objects, refilled, as the connection's are.
+  FilterStatus runAgain(std::optional<std::string> cookie, std::string target = "/api/items") {
+    filter_->reset();
+    newRequest(std::move(cookie), std::move(target));
+    return filter_->onRequest(request_, info_, callbacks_);
+  }
+
+  void newRequest(std::optional<std::string> cookie, std::string target) {
     request_ = RequestHeader{};
     request_.method(http::verb::get);
     request_.target(target);
@@ -125,8 +139,6 @@ class SessionFilterTest : public ::testing::Test {
     info_.path = target.substr(0, target.find('?'));
     info_.wants_json = wants_json_;
     callbacks_ = FakeCallbacks{};
-    filter_ = factory().create(services_);
-    return filter_->onRequest(request_, info_, callbacks_);
   }
 
   static std::string expressCookie(std::string_view id, std::string_view secret = kSecret) {
@@ -511,6 +523,86 @@ TEST_F(SessionFilterTest, FactoryRefusesPoliciesItCannotApply) {
   no_id->key = "sess:";
   EXPECT_THROW(SessionFilterFactory(config::SessionFilterConfig{}, no_id), std::invalid_argument);
   EXPECT_EQ(factory().name(), "session");
+}
+
+// A filter serves the requests of a connection one after the other (Filter::reset in between).
+TEST_F(SessionFilterTest, AReusedFilterAnswersEachRequestOnItsOwn) {
+  store_.synchronous = false;
+  run(expressCookie(kAliceId));
+  store_.answerNext();
+  EXPECT_EQ(callbacks_.resumed, 1);
+
+  EXPECT_EQ(runAgain(expressCookie(kAliceId)), FilterStatus::Stop);
+  EXPECT_EQ(callbacks_.calls(), 0);
+  store_.answerNext();
+  EXPECT_EQ(callbacks_.resumed, 1);
+  EXPECT_EQ(info_.user, "alice");
+  EXPECT_EQ(factory().counters().valid, 2u);
+}
+
+TEST_F(SessionFilterTest, TheLateAnswerOfACancelledRequestLeavesTheNextRequestAlone) {
+  store_.synchronous = false;
+  run(expressCookie(kAliceId));
+  filter_->onCancel();
+  runAgain(expressCookie(kAliceId));
+  ASSERT_EQ(store_.pendingCount(), 2u);
+
+  store_.answerNext();  // the first request's
+  EXPECT_EQ(callbacks_.calls(), 0);
+  EXPECT_FALSE(info_.user);
+  EXPECT_EQ(request_.count("X-User"), 0u);
+  EXPECT_EQ(factory().counters().valid, 0u);
+
+  store_.answerNext();  // the second request's
+  EXPECT_EQ(callbacks_.resumed, 1);
+  EXPECT_EQ(info_.user, "alice");
+  EXPECT_EQ(factory().counters().valid, 1u);
+}
+
+TEST_F(SessionFilterTest, TheLateAnswerOfARequestEndedWithoutCancelIsIgnoredToo) {
+  // Reset alone must drop it: the filter contract does not promise an onCancel before every reset.
+  store_.synchronous = false;
+  run(expressCookie(kAliceId));
+  runAgain(expressCookie(kAliceId));
+  store_.answerNext();  // the first request's
+  EXPECT_EQ(callbacks_.calls(), 0);
+  EXPECT_FALSE(info_.user);
+  store_.answerNext();  // the second request's
+  EXPECT_EQ(callbacks_.resumed, 1);
+}
+
+TEST_F(SessionFilterTest, NoIdentityIsLeftForTheNextRequest) {
+  config_.require = false;
+  run(expressCookie(kAliceId));
+  ASSERT_EQ(info_.user, "alice");
+  EXPECT_EQ(runAgain(std::nullopt), FilterStatus::Continue);
+  expectPassedWithoutIdentity();
+  EXPECT_EQ(factory().counters().missing, 1u);
+}
+
+TEST_F(SessionFilterTest, ATouchIsNotRepeatedByTheNextRequestOnAReusedFilter) {
+  policy_.rolling = true;
+  policy_.touch_every = 60s;
+  policy_.ttl = 24h;
+  run(expressCookie(kAliceId));
+  steady_now_ += 10s;
+  runAgain(expressCookie(kAliceId));
+  ASSERT_EQ(store_.lookups.size(), 2u);
+  EXPECT_EQ(store_.lookups[0].touch_ttl, 24h);
+  EXPECT_EQ(store_.lookups[1].touch_ttl, 0ms);
+  EXPECT_EQ(store_.lookups[1].key, "sess:" + std::string(kAliceId));
+}
+
+TEST_F(SessionFilterTest, ASessionIdPrefetchedForAnAbandonedRequestIsNotUsedByTheNext) {
+  // The first request was prefetched, then answered by an earlier filter: its onRequest never ran.
+  newRequest(expressCookie(kAliceId), "/api/items");
+  filter_ = factory().create(services_);
+  filter_->onPrefetch(request_, info_);
+
+  EXPECT_EQ(runAgain(std::nullopt), FilterStatus::Stop);
+  expectUnauthenticated();
+  EXPECT_TRUE(store_.lookups.empty());
+  EXPECT_FALSE(info_.user);
 }
 
 }  // namespace
