@@ -47,15 +47,18 @@ inline std::optional<std::string> findOnPath(std::string_view program) {
   return std::nullopt;
 }
 
-// Runs tests/peers/install.sh when the app's node_modules are missing (the script itself skips installed
-// apps, so that test runs stay offline after the first). Returns an error message, or empty on success.
+// Runs tests/peers/install.sh unless the app is installed (the script itself skips installed apps, so that
+// test runs stay offline after the first). Installed means install.sh's marker exists, not just node_modules:
+// under ctest -j, another test may be in the middle of the install (the script makes it wait for it). Returns
+// an error message, or empty on success.
 inline std::string ensureExpressAppInstalled() {
-  if (std::filesystem::is_directory(expressAppDir() / "node_modules")) return {};
+  const auto marker = expressAppDir() / "node_modules" / ".gatehouse-installed";
+  if (std::filesystem::exists(marker)) return {};
   const auto script = std::filesystem::path(GATEHOUSE_SOURCE_DIR) / "tests" / "peers" / "install.sh";
   const std::string command = "sh '" + script.string() + "'";
   const int status = std::system(command.c_str());
   if (status != 0) return command + " failed (status " + std::to_string(status) + ")";
-  if (!std::filesystem::is_directory(expressAppDir() / "node_modules")) return command + " installed nothing";
+  if (!std::filesystem::exists(marker)) return command + " installed nothing";
   return {};
 }
 
