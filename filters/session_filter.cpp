@@ -160,7 +160,7 @@ struct SessionShared {
   Counters counters;
 
   SessionId sessionIdFrom(const RequestHeader& request) const {
-    const CookieLookup cookie = findCookie(request, policy->cookie);
+    CookieLookup cookie = findCookie(request, policy->cookie);
     switch (cookie.status) {
       case CookieLookup::Status::Absent:
         return {Outcome::Missing, {}};
@@ -171,7 +171,7 @@ struct SessionShared {
     }
     if (policy->format == config::SessionFormat::Plain) {
       if (!isPlainSessionId(cookie.value)) return {Outcome::BadSignature, {}};
-      return {Outcome::Valid, cookie.value};
+      return {Outcome::Valid, std::move(cookie.value)};
     }
     UnsignedSessionId unsigned_id = unsignExpressCookie(cookie.value, policy->secrets);
     if (unsigned_id.status != UnsignedSessionId::Status::Valid) return {Outcome::BadSignature, {}};
@@ -211,16 +211,17 @@ struct SessionShared {
     return {};
   }
 
-  Decision withIdentity(const SessionIdentity& identity, RequestHeader& request, RequestInfo& info) {
+  // By value: a freshly parsed identity is moved into `info` (no copy of its roles), a cached one copied.
+  Decision withIdentity(SessionIdentity identity, RequestHeader& request, RequestInfo& info) {
     if (isExpired(identity)) return withoutSession(Outcome::Expired, request, info);
     if (config.require && !hasRequiredRole(identity)) {
       count(Outcome::Forbidden);
       return {jsonReply(http::status::forbidden, "forbidden")};
     }
     count(Outcome::Valid);
-    info.user = identity.user;
-    info.roles = identity.roles;
     setIdentityHeaders(request, *policy, identity.user, identity.roles);
+    info.user = std::move(identity.user);
+    info.roles = std::move(identity.roles);
     return {};
   }
 
@@ -290,7 +291,7 @@ Decision decideOnStoreResult(SessionShared& shared, PolicyWorkerState& state, Pe
   if (shared.policy->cache.count() > 0 && !shared.isExpired(*identity)) {
     state.identities.put(pending.id, CachedIdentity{*identity, shared.clock.steady() + shared.policy->cache});
   }
-  return shared.withIdentity(*identity, *pending.request, *pending.info);
+  return shared.withIdentity(std::move(*identity), *pending.request, *pending.info);
 }
 
 class SessionFilter final : public Filter {

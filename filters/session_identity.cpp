@@ -40,9 +40,8 @@ std::optional<SessionIdentity> parseSessionIdentity(std::string_view stored,
   identity.user = std::move(*user);
 
   if (auto roles = readStringList(document, policy.roles_pointer)) {
-    for (std::string& role : *roles) {
-      if (isUsableRole(role)) identity.roles.push_back(std::move(role));
-    }
+    identity.roles = std::move(*roles);
+    std::erase_if(identity.roles, [](const std::string& role) { return !isUsableRole(role); });
   }
 
   if (!policy.expires_pointer.empty()) {

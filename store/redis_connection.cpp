@@ -247,7 +247,10 @@ std::string RedisConnection::takeSpareCommand() {
 
 void RedisConnection::recycleCommand(std::string command) {
   constexpr std::size_t kMaxSpare = 1024;  // past what is in flight at once, buffers are freed
-  if (command.capacity() == 0 || spare_commands_.size() >= kMaxSpare) return;
+  // Only a buffer that owns heap memory is worth keeping: an empty std::string (a plain command's retry) has
+  // the small-string capacity, and an EVALSHA handed one would allocate anyway.
+  static const std::size_t kInlineCapacity = std::string().capacity();
+  if (command.capacity() <= kInlineCapacity || spare_commands_.size() >= kMaxSpare) return;
   command.clear();
   spare_commands_.push_back(std::move(command));
 }
