@@ -139,7 +139,10 @@ main() {
       [[ $NGINX_ONLY == 0 ]] && storm_targets+=(gh-rl gh-mem)
       interleaved_rounds storm-c50 "$workers" 50 /storm "${storm_targets[@]}"
       [[ $NGINX_ONLY == 0 ]] && redis_probe "$workers" gh-rl gh-sess-rl gh-sess-user
-      idle_connections "$workers" nginx "${gatehouse_targets[@]:0:1}"
+      # Pass-through, and the session + rate-limit route, whose connections keep their filters between requests.
+      local idle_targets=(nginx "${gatehouse_targets[@]:0:1}")
+      [[ " ${gatehouse_targets[*]} " == *" gh-sess-rl "* ]] && idle_targets+=(gh-sess-rl)
+      idle_connections "$workers" "${idle_targets[@]}"
       large_body "$workers" direct nginx "${gatehouse_targets[@]:0:1}"
       first=0
     fi

@@ -80,7 +80,7 @@ write_targets() {
     FILENAME ~ /medians/ {
       rps[$1, $2, $3] = $4; p99[$1, $2, $3] = $5; reads[$1, $2, $3] = $7; cpu[$1, $2, $3] = $8; groups[$1 SUBSEP $2] = 1
     }
-    FILENAME ~ /idle/ && $2 == "gh-pass" { idle = $7 }
+    FILENAME ~ /idle/ && $2 ~ /^gh-/ && (idle == "" || $7 > idle) { idle = $7; idle_target = $2 }
     END {
       for (g in groups) {
         split(g, p, SUBSEP)
@@ -103,7 +103,7 @@ write_targets() {
             p[2], reads[g, "gh-sess-user"], (reads[g, "gh-sess-user"] <= 1.05 ? "met" : "missed")
       }
       if (idle != "")
-        printf "- idle keep-alive connection: %.2f KiB of RSS each through Gatehouse (target ≤ 8 KiB): **%s**\n",
-          idle / 1024, (idle <= 8192 ? "met" : "missed")
+        printf "- idle keep-alive connection: %.2f KiB of RSS each through Gatehouse (the most of its targets, %s; target ≤ 8 KiB): **%s**\n",
+          idle / 1024, idle_target, (idle <= 8192 ? "met" : "missed")
     }' "$RUN_DIR/medians.csv" "$( [[ -s $RUN_DIR/idle.csv ]] && echo "$RUN_DIR/idle.csv" || echo /dev/null)" | sort
 }
