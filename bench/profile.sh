@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Profiles one benchmark target under load: starts the upstream, Redis and that target exactly as bench/run.sh does,
-# drives it with wrk, samples it with `perf record -e cpu-clock` (a software event: it works where the hardware
-# counters are not exposed, as in most VMs) and prints where its CPU time goes, by symbol; then counts the system
-# calls one request costs (perf stat on the syscall tracepoints).
+# drives it with wrk and prints how busy the whole machine is (/proc/stat), samples it with `perf record -e
+# cpu-clock` (a software event: it works where the hardware counters are not exposed, as in most VMs) and prints
+# where its CPU time goes, by symbol; then counts the system calls one request costs (perf stat on the syscall
+# tracepoints).
 #
 #   bench/profile.sh [--target gh-sess-rl] [--workers 1] [--seconds 10] [--connections 50] [--call-graph dwarf]
 #
@@ -25,7 +26,7 @@ while (($# > 0)); do
     --connections) CONNECTIONS=$2; shift ;;
     --gatehouse) GATEHOUSE_BIN=$2; shift ;;
     --call-graph) CALL_GRAPH=$2; shift ;;
-    -h | --help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -55,6 +56,7 @@ main() {
   [[ -n ${TARGET_HEADERS[$TARGET]:-} ]] && headers=("${TARGET_HEADERS[$TARGET]}")
   run_wrk "$CONNECTIONS" "$WRK_THREADS" 2 "http://127.0.0.1:${TARGET_PORT[$TARGET]}/" "${headers[@]}" >/dev/null
 
+  CONNECTIONS=$CONNECTIONS machine_load  # first: before perf has touched the kernel's state
   log "profiling $TARGET (${pids[*]}) for ${PROFILE_SECONDS}s at c=$CONNECTIONS"
   local pid_list
   pid_list=$(IFS=,; echo "${pids[*]}")
@@ -111,6 +113,31 @@ count_syscalls() {
       if ($3 ~ /sys_exit_/) { name = $3; sub(/^syscalls:sys_exit_/, "", name); name = name " (EAGAIN)" }
       if (name == "") name = "all system calls"
       printf "%10.3f  %s\n", $1 / n, name }' "$RUN_DIR/syscalls.csv" | tee -a "$RUN_DIR/profile.txt"
+}
+
+# How busy the whole machine is under the same load, without perf attached (3 s of wrk): every process and the
+# kernel's interrupts. Well below all cores while req/s stays flat means the run is bound by the hand-offs
+# between processes (each a sleep and a wakeup), not by CPU.
+machine_load() {
+  local headers=() line before after
+  [[ -n ${TARGET_HEADERS[$TARGET]:-} ]] && headers=("${TARGET_HEADERS[$TARGET]}")
+  before=$(busy_ticks)
+  line=$(run_wrk "$CONNECTIONS" "$WRK_THREADS" 3 "http://127.0.0.1:${TARGET_PORT[$TARGET]}/" "${headers[@]}")
+  after=$(busy_ticks)
+  read -r busy_before all_before <<<"$before"
+  read -r busy_after all_after <<<"$after"
+  awk -v busy=$((busy_after - busy_before)) -v all=$((all_after - all_before)) -v cores="$(nproc)" \
+    -v requests="$(wrk_field "$line" requests)" -v duration_us="$(wrk_field "$line" duration_us)" \
+    'BEGIN { if (all > 0) printf "## the machine: %.2f of %d cores busy at %.0f req/s (3 s, c=%s, no profiler)\n",
+               cores * busy / all, cores, (duration_us > 0 ? requests * 1e6 / duration_us : 0), ENVIRON["CONNECTIONS"] }' | tee -a "$RUN_DIR/profile.txt"
+}
+
+# busy_ticks: "<busy> <total>" jiffies of all CPUs from /proc/stat (busy = user + nice + system + irq + softirq +
+# steal; total adds idle and iowait).
+busy_ticks() {
+  local _cpu user nice system idle iowait irq softirq steal _rest
+  read -r _cpu user nice system idle iowait irq softirq steal _rest </proc/stat
+  echo "$((user + nice + system + irq + softirq + steal)) $((user + nice + system + idle + iowait + irq + softirq + steal))"
 }
 
 main
