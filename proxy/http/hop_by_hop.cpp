@@ -96,14 +96,14 @@ void removeHopByHop(Fields& fields, bool keep_upgrade) {
     }
   }
   if (!remove_by_name && nominated.empty()) {
-    for (const auto connection : connections) fields.erase(connection);
+    for (const auto& connection : connections) fields.erase(connection);
     return;
   }
 
   for (auto it = fields.begin(); it != fields.end();) {
     it = shouldRemove(*it, keep_upgrade, nominated) ? fields.erase(it) : std::next(it);
   }
-  for (const auto connection : connections) fields.erase(connection);
+  for (const auto& connection : connections) fields.erase(connection);
 }
 
 }  // namespace gatehouse::http

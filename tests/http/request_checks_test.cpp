@@ -369,7 +369,10 @@ TEST(CheckRawHead, ReportsTheFirstOfSeveralControlCharacters) {
   EXPECT_EQ(rawReason("GET / HTTP/1.1\r\nX-A: abcdefg\t\x00\x01\r\n\r\n"s), "NUL in request head");
   EXPECT_EQ(rawReason("GET /\x01\rbcdefghij HTTP/1.1\r\nHost: a\r\n\r\n"),
             "control character in request line");
-  EXPECT_EQ(rawReason("GET /\r\x01bcdefghij HTTP/1.1\r\nHost: a\r\n\r\n"), "bare CR in request head");
+  // Split literals: "\x01bc..." would read as one hex escape.
+  EXPECT_EQ(rawReason("GET /\r\x01"
+                      "bcdefghij HTTP/1.1\r\nHost: a\r\n\r\n"),
+            "bare CR in request head");
 }
 
 }  // namespace
