@@ -6,20 +6,13 @@
 #include <boost/json/parse.hpp>
 
 #include "filters/json_pointer.h"
+#include "proxy/http/request_checks.h"
 
 namespace gatehouse::filters {
 namespace {
 
-// A header value must not carry CR, LF or other control characters (tab is allowed inside, as in RFC 9110).
-bool isHeaderSafe(std::string_view text) {
-  return std::none_of(text.begin(), text.end(), [](char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return (byte < 0x20 && c != '\t') || byte == 0x7F;
-  });
-}
-
 bool isUsableRole(std::string_view role) {
-  return !role.empty() && role.find(',') == std::string_view::npos && isHeaderSafe(role);
+  return !role.empty() && role.find(',') == std::string_view::npos && http::isFieldValue(role);
 }
 
 }  // namespace
@@ -36,7 +29,7 @@ std::optional<SessionIdentity> parseSessionIdentity(std::string_view stored,
 
   SessionIdentity identity;
   auto user = readScalarString(document, policy.user_pointer);
-  if (!user || user->empty() || !isHeaderSafe(*user)) return std::nullopt;
+  if (!user || user->empty() || !http::isFieldValue(*user)) return std::nullopt;
   identity.user = std::move(*user);
 
   if (auto roles = readStringList(document, policy.roles_pointer)) {

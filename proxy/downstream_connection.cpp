@@ -635,7 +635,8 @@ void DownstreamConnection::sendLocalReply(filters::LocalReply reply, bool close)
                                                                                                      : 11);
   local_response_->set(bhttp::field::content_type, reply.content_type);
   for (auto& [name, value] : reply.headers) local_response_->insert(name, value);
-  if (!info_.request_id.empty()) local_response_->set(http::kRequestIdHeader, info_.request_id);
+  if (!info_.request_id.empty())
+    http::replaceField(local_response_->base(), http::kRequestIdField, info_.request_id);
   // Filters that let the request pass see the local answer too (a rate-limit header on a 401, say).
   chain_.onResponse(local_response_->base());
   const bool head = request_ && request_->is_header_done() && request_->get().method() == bhttp::verb::head;

@@ -1,13 +1,14 @@
 #include "store/redis_connection.h"
 
 #include <algorithm>
-#include <charconv>
 #include <random>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
+
+#include "store/decimal_text.h"
 
 namespace gatehouse::store {
 
@@ -223,12 +224,11 @@ void RedisConnection::eval(const LuaScript& script, std::span<const std::string_
   auto known = scripts_.find(script.sha1);
   if (known == scripts_.end()) known = scripts_.emplace(script.sha1, script).first;
 
-  char numkeys[24];
-  const auto end = std::to_chars(std::begin(numkeys), std::end(numkeys), keys.size()).ptr;
+  const DecimalText numkeys(keys.size());
   eval_argv_.clear();
   eval_argv_.push_back("EVALSHA");
   eval_argv_.push_back(known->second.sha1);
-  eval_argv_.push_back(std::string_view(numkeys, static_cast<std::size_t>(end - numkeys)));
+  eval_argv_.push_back(numkeys.view());
   eval_argv_.insert(eval_argv_.end(), keys.begin(), keys.end());
   eval_argv_.insert(eval_argv_.end(), args.begin(), args.end());
   std::string command = takeSpareCommand();

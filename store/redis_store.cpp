@@ -1,8 +1,5 @@
 #include "store/redis_store.h"
 
-#include <charconv>
-#include <concepts>
-#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -11,6 +8,7 @@
 
 #include <boost/container/small_vector.hpp>
 
+#include "store/decimal_text.h"
 #include "store/lua_scripts.h"
 #include "store/rate_limit_keys.h"
 
@@ -29,20 +27,6 @@ RateLimitResult failedCheck(StoreStatus status) {
   result.status = status;
   return result;
 }
-
-// An integer as decimal text, on the stack (std::to_string would build a std::string per number).
-class DecimalText {
- public:
-  template <std::integral Number>
-  explicit DecimalText(Number number)
-      : size_(static_cast<std::uint8_t>(std::to_chars(digits_, digits_ + sizeof(digits_), number).ptr -
-                                        digits_)) {}
-  operator std::string_view() const { return {digits_, size_}; }  // NOLINT: used as an argument's text
-
- private:
-  char digits_[20];  // the longest 64-bit integer: "-9223372036854775808"
-  std::uint8_t size_;
-};
 
 }  // namespace
 
@@ -106,8 +90,8 @@ void RedisStore::lookupSession(const SessionLookup& lookup, SessionCallback done
   if (lookup.touch_ttl > Millis{0}) {
     // Issued in the same turn as the GET, so both leave in one write. The touch is best effort: the lookup's
     // answer does not wait for it, and a failed touch only means the session expires at its previous time.
-    const std::string ttl = std::to_string(lookup.touch_ttl.count());
-    client.command({"PEXPIRE", lookup.key, ttl}, [](StoreStatus, const RedisReply&) {});
+    const DecimalText ttl(lookup.touch_ttl.count());
+    client.command({"PEXPIRE", lookup.key, ttl.view()}, [](StoreStatus, const RedisReply&) {});
   }
 }
 

@@ -132,6 +132,11 @@ TEST(SessionIdentity, UserThatCouldSplitAHeaderIsRefused) {
   const config::SessionPolicy policy = expressPolicy();
   EXPECT_FALSE(parseSessionIdentity(R"({"user":{"username":"alice\r\nX-User-Roles: admin"}})", policy));
   EXPECT_FALSE(parseSessionIdentity(R"({"user":{"username":"alice\u0000"}})", policy));
+  EXPECT_FALSE(parseSessionIdentity(R"({"user":{"username":"alice\u007f"}})", policy));
+  // A field value may hold HTAB (RFC 9110 §5.5), and so may the user sent in one.
+  const auto tabbed = parseSessionIdentity(R"({"user":{"username":"a\tb"}})", policy);
+  ASSERT_TRUE(tabbed);
+  EXPECT_EQ(tabbed->user, "a\tb");
 }
 
 TEST(SessionIdentity, RolesThatCannotTravelInTheHeaderAreDropped) {
