@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "proxy/config/units.h"
 #include "store/store_factory.h"
 
 namespace gatehouse::proxy {
@@ -37,6 +38,10 @@ void Server::start() {
   spdlog::info("gatehouse listening on {}:{} with {} worker(s), upstream {}, store {}",
                runtime_->config->listen.host, port, workers_.size(), runtime_->config->upstream.address.text,
                runtime_->config->store.type == config::StoreConfig::Type::Redis ? "redis" : "memory");
+  if (runtime_->config->busy_poll.count() > 0) {
+    spdlog::info("busy polling: each worker polls for {} after its last event before it sleeps",
+                 config::formatSpinTime(runtime_->config->busy_poll));
+  }
 }
 
 std::uint16_t Server::port() const {

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 
 #include "proxy/downstream_connection.h"
+#include "proxy/event_loop.h"
 #include "store/store_factory.h"
 
 namespace gatehouse::proxy {
@@ -64,9 +65,9 @@ void Worker::start(std::uint16_t port) {
   // healthy.
   awaitStore(std::chrono::steady_clock::now() + kStoreWaitLimit);
   sweepDeadlines();
-  thread_ = std::thread([this] {
+  thread_ = std::thread([this, busy_poll = runtime_->config->busy_poll] {
     spdlog::debug("worker {} running", index_);
-    io_.run();
+    runEventLoop(io_, busy_poll);
   });
 }
 

@@ -190,6 +190,9 @@ struct Config {
   Address listen;                // default 0.0.0.0:8080
   std::optional<Address> admin;  // absent → no admin listener
   int workers = 0;               // resolved: "auto" becomes the number of cores at load
+  // How long a worker keeps polling for events after the last one before it sleeps; 0 = off (it sleeps at
+  // once).
+  std::chrono::microseconds busy_poll{0};
   std::vector<Cidr> trusted_proxies;
   UpstreamConfig upstream;
   LimitsConfig limits;

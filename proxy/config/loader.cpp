@@ -42,10 +42,25 @@ int resolveWorkers(YamlReader& reader, const YAML::Node& node, const std::string
   return static_cast<int>(*count.value);
 }
 
+// Longer spins only burn CPU: past a few round trips, whatever is awaited is not coming soon.
+constexpr std::chrono::microseconds kMaxBusyPoll{10'000};
+
+std::chrono::microseconds readBusyPoll(YamlReader& reader, const YAML::Node& node, const std::string& path) {
+  const auto spin = reader.parsed<std::chrono::microseconds>(node, path, "\"off\" or a time", parseSpinTime);
+  if (!spin) return {};
+  if (*spin > kMaxBusyPoll) {
+    reader.error(node, path,
+                 "expected \"off\" or at most " + formatSpinTime(kMaxBusyPoll) + ", found \"" +
+                     formatSpinTime(*spin) + "\"");
+    return {};
+  }
+  return *spin;
+}
+
 void readConfig(YamlReader& reader, const YAML::Node& root, Config& config) {
   MapReader map(reader, root, "",
-                {"listen", "admin", "workers", "trusted_proxies", "upstream", "limits", "log", "store",
-                 "sessions", "rate_limits", "routes"});
+                {"listen", "admin", "workers", "busy_poll", "trusted_proxies", "upstream", "limits", "log",
+                 "store", "sessions", "rate_limits", "routes"});
   if (!map.isMap()) return;
 
   config.listen = *parseAddress(kDefaultListen, PortZero::Allowed).value;
@@ -59,6 +74,8 @@ void readConfig(YamlReader& reader, const YAML::Node& root, Config& config) {
   }
   config.workers = coreCount();
   if (const auto* workers = map.find("workers")) config.workers = resolveWorkers(reader, *workers, "workers");
+  if (const auto* busy_poll = map.find("busy_poll"))
+    config.busy_poll = readBusyPoll(reader, *busy_poll, "busy_poll");
   if (const auto* trusted = map.find("trusted_proxies")) {
     config.trusted_proxies = readCidrList(reader, *trusted, "trusted_proxies");
   }

@@ -16,6 +16,9 @@ struct Unit {
 constexpr std::array kDurationUnits{Unit{"ms", 1}, Unit{"s", 1000}, Unit{"m", 60'000}, Unit{"h", 3'600'000}};
 constexpr std::string_view kDurationHint = "expected a duration such as 250ms, 2s, 5m or 1h";
 
+constexpr std::array kSpinUnits{Unit{"us", 1}, Unit{"ms", 1000}};
+constexpr std::string_view kSpinHint = "expected \"off\" or a time such as 50us or 1ms";
+
 constexpr std::uint64_t kKiB = 1024;
 constexpr std::array kSizeUnits{
     Unit{"B", 1},     Unit{"KiB", kKiB},     Unit{"MiB", kKiB* kKiB},  Unit{"GiB", kKiB* kKiB* kKiB},
@@ -80,6 +83,18 @@ ParseResult<Duration> parseDuration(std::string_view text) {
   return ParseResult<Duration>::ok(Duration(static_cast<Duration::rep>(*count.value * unit->multiplier)));
 }
 
+ParseResult<std::chrono::microseconds> parseSpinTime(std::string_view text) {
+  using Result = ParseResult<std::chrono::microseconds>;
+  if (text == "off") return Result::ok(std::chrono::microseconds(0));
+  const auto [number, suffix] = splitNumber(text);
+  const Unit* unit = findUnit(suffix, kSpinUnits);
+  if (number.empty() || unit == nullptr)
+    return Result::fail(std::string(kSpinHint) + ", found " + quoted(text));
+  const auto count = parseUnsigned(number);
+  if (!count || *count.value > 1'000'000) return Result::fail(quoted(text) + " is too large");
+  return Result::ok(std::chrono::microseconds(*count.value * unit->multiplier));
+}
+
 ParseResult<std::uint64_t> parseSize(std::string_view text) {
   const auto [number, suffix] = splitNumber(text);
   if (number.empty())
@@ -117,6 +132,13 @@ std::string formatSize(std::uint64_t bytes) {
       return std::to_string(bytes / unit.multiplier) + std::string(unit.suffix);
   }
   return std::to_string(bytes);
+}
+
+std::string formatSpinTime(std::chrono::microseconds spin) {
+  const auto count = static_cast<std::uint64_t>(spin.count());
+  if (count == 0) return "off";
+  if (count % 1000 == 0) return std::to_string(count / 1000) + "ms";
+  return std::to_string(count) + "us";
 }
 
 }  // namespace gatehouse::config

@@ -36,6 +36,7 @@ TEST(DescribeTest, ExampleRoundTripsToAFixpoint) {
   const Config& b = *reloaded;
   EXPECT_EQ(b.listen.port, a.listen.port);
   EXPECT_EQ(b.workers, a.workers);
+  EXPECT_EQ(b.busy_poll, a.busy_poll);
   EXPECT_EQ(b.limits.body_bytes, a.limits.body_bytes);
   EXPECT_EQ(b.store.redis.host, a.store.redis.host);
   EXPECT_EQ(b.rate_limits.at("per_client").limits[0].window, a.rate_limits.at("per_client").limits[0].window);
@@ -46,6 +47,16 @@ TEST(DescribeTest, ExampleRoundTripsToAFixpoint) {
     EXPECT_EQ(b.routes[i].match.path, a.routes[i].match.path);
     EXPECT_EQ(b.routes[i].filters.size(), a.routes[i].filters.size());
   }
+}
+
+TEST(DescribeTest, BusyPollRoundTrips) {
+  const auto result = load(std::string(kMinimalConfig) + "busy_poll: 80us\n");
+  ASSERT_TRUE(result.config) << errorsOf(result);
+  const std::string description = describeEffectiveConfig(*result.config);
+  EXPECT_THAT(description, HasSubstr("busy_poll: 80us"));
+  const auto reloaded = reload(description);
+  ASSERT_TRUE(reloaded);
+  EXPECT_EQ(reloaded->busy_poll, std::chrono::microseconds(80));
 }
 
 TEST(DescribeTest, RedactsSessionSecretsAndStorePassword) {

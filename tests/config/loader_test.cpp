@@ -187,6 +187,7 @@ TEST(LoaderTest, EveryFieldIsSettable) {
 listen: "[::1]:0"
 admin: unix:/run/gatehouse-admin.sock
 workers: 3
+busy_poll: 80us
 upstream: {address: unix:/run/app.sock, connect_timeout: 1s, response_timeout: 5s, max_idle: 0, idle_timeout: 2m}
 limits: {header_bytes: 8KiB, body_bytes: 1MB, uri_bytes: 2048, header_timeout: 5s, idle_timeout: 30s,
          drain_timeout: 0s, max_connections: 50}
@@ -234,6 +235,7 @@ routes:
   EXPECT_EQ(c.listen.port, 0);
   EXPECT_EQ(c.admin->kind, Address::Kind::Unix);
   EXPECT_EQ(c.workers, 3);
+  EXPECT_EQ(c.busy_poll, std::chrono::microseconds(80));
   EXPECT_EQ(c.upstream.address.path, "/run/app.sock");
   EXPECT_EQ(c.upstream.connect_timeout, 1s);
   EXPECT_EQ(c.upstream.response_timeout, 5s);

@@ -58,6 +58,18 @@ TEST(UnsignedTest, DigitsOnly) {
   }
 }
 
+TEST(SpinTimeTest, ParsesOffMicrosecondsAndMilliseconds) {
+  EXPECT_EQ(*parseSpinTime("off").value, 0us);
+  EXPECT_EQ(*parseSpinTime("0us").value, 0us);
+  EXPECT_EQ(*parseSpinTime("50us").value, 50us);
+  EXPECT_EQ(*parseSpinTime("2ms").value, 2000us);
+  for (const char* text : {"", "50", "us", "1.5us", "-5us", "5 us", "5s", "on", "Off", "2000000ms"}) {
+    EXPECT_FALSE(parseSpinTime(text)) << text;
+  }
+  const auto bare = parseSpinTime("50");
+  EXPECT_NE(bare.error.find("expected \"off\" or a time such as 50us"), std::string::npos) << bare.error;
+}
+
 TEST(FormatTest, UsesTheLargestExactUnit) {
   EXPECT_EQ(formatDuration(0ms), "0s");
   EXPECT_EQ(formatDuration(250ms), "250ms");
@@ -69,6 +81,10 @@ TEST(FormatTest, UsesTheLargestExactUnit) {
   EXPECT_EQ(formatSize(16 * 1024), "16KiB");
   EXPECT_EQ(formatSize(10u << 20), "10MiB");
   EXPECT_EQ(formatSize(1u << 30), "1GiB");
+  EXPECT_EQ(formatSpinTime(0us), "off");
+  EXPECT_EQ(formatSpinTime(50us), "50us");
+  EXPECT_EQ(formatSpinTime(1500us), "1500us");
+  EXPECT_EQ(formatSpinTime(3000us), "3ms");
 }
 
 TEST(FormatTest, FormattedValuesParseBack) {
@@ -78,6 +94,8 @@ TEST(FormatTest, FormattedValuesParseBack) {
   for (std::uint64_t bytes : {0ull, 1ull, 1023ull, 1024ull, 1536ull, 10ull << 20, 5ull << 30}) {
     EXPECT_EQ(*parseSize(formatSize(bytes)).value, bytes);
   }
+  for (auto spin : {0us, 1us, 999us, 1000us, 10000us})
+    EXPECT_EQ(*parseSpinTime(formatSpinTime(spin)).value, spin);
 }
 
 }  // namespace

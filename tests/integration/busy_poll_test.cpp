@@ -1,0 +1,99 @@
+// Busy polling (`busy_poll`): after its last event a worker keeps polling for up to the configured time, then
+// sleeps. Which of the two the process is doing shows in its CPU time, read from /proc/<pid>/task/*/schedstat
+// (nanoseconds on a CPU, per thread): polling burns it, sleeping does not. A polling worker yields to any
+// other runnable thread, so these tests run alone (RUN_SERIAL in CMakeLists.txt): beside a CPU-bound test it
+// would rightly poll little.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/integration/harness.h"
+
+namespace gatehouse::testing {
+namespace {
+
+const std::string kCatchAll = "  - name: app\n    match: {prefix: /}\n    filters: []\n";
+
+std::chrono::nanoseconds cpuTime(pid_t pid) {
+  std::chrono::nanoseconds total{0};
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    std::ifstream schedstat(task.path() / "schedstat");
+    std::int64_t on_cpu_ns = 0;
+    if (schedstat >> on_cpu_ns) total += std::chrono::nanoseconds(on_cpu_ns);
+  }
+  return total;
+}
+
+long long microseconds(std::chrono::nanoseconds time) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(time).count();
+}
+
+std::string withPort(std::string yaml, std::uint16_t port) {
+  yaml.replace(yaml.find("127.0.0.1:0"), 11, "127.0.0.1:" + std::to_string(port));
+  return yaml;
+}
+
+// CPU time the process uses during `window`, starting now.
+std::chrono::nanoseconds cpuDuring(pid_t pid, std::chrono::milliseconds window) {
+  const auto before = cpuTime(pid);
+  std::this_thread::sleep_for(window);
+  return cpuTime(pid) - before;
+}
+
+TEST(BusyPoll, WorkerPollsAfterEachEventThenSleeps) {
+  TestUpstream upstream;
+  const auto port = freePort();
+  ProxyProcess proxy(withPort(testConfig(upstream.address(), kCatchAll, "busy_poll: 10ms\n"), port), port);
+  HttpClient client(port);
+  ASSERT_EQ(client.get("/warm").result_int(), 200);
+
+  // Idle: past the 10ms window the worker sleeps, waking only for its connection-deadline sweep (every 100ms,
+  // each followed by one window of polling: ~50ms here). Polling throughout would cost up to 500ms.
+  std::this_thread::sleep_for(50ms);
+  const auto idle = cpuDuring(proxy.pid(), 500ms);
+  EXPECT_LT(idle, 120ms) << "the worker kept polling while idle: " << microseconds(idle) << " us of CPU";
+
+  // Each request is followed by ~10ms of polling: ten of them cost ~100ms of CPU where a sleeping worker
+  // spends a few. The poller yields to any other runnable thread, so on a busy CI machine it gets less: the
+  // threshold allows it a sixth of a core.
+  std::chrono::nanoseconds after_requests{0};
+  for (int i = 0; i < 10; ++i) {
+    const auto before = cpuTime(proxy.pid());
+    const auto response = client.get("/item/" + std::to_string(i));
+    EXPECT_EQ(response.result_int(), 200);
+    EXPECT_EQ(response.body(), R"({"ok":true})");
+    std::this_thread::sleep_for(40ms);
+    after_requests += cpuTime(proxy.pid()) - before;
+  }
+  EXPECT_GE(after_requests, 16ms) << "no polling after the requests: " << microseconds(after_requests)
+                                  << " us of CPU";
+  EXPECT_EQ(upstream.requestCount(), 11u);
+
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.wait(5s), std::optional<int>(0)) << proxy.stderrText();
+}
+
+// The same measurement without busy_poll: the worker sleeps at once, so the threshold above means something.
+TEST(BusyPoll, OffByDefaultTheWorkerSleepsBetweenRequests) {
+  TestUpstream upstream;
+  const auto port = freePort();
+  ProxyProcess proxy(withPort(testConfig(upstream.address(), kCatchAll), port), port);
+  HttpClient client(port);
+  ASSERT_EQ(client.get("/warm").result_int(), 200);
+  std::chrono::nanoseconds after_requests{0};
+  for (int i = 0; i < 10; ++i) {
+    const auto before = cpuTime(proxy.pid());
+    EXPECT_EQ(client.get("/item/" + std::to_string(i)).result_int(), 200);
+    std::this_thread::sleep_for(40ms);
+    after_requests += cpuTime(proxy.pid()) - before;
+  }
+  EXPECT_LT(after_requests, 12ms) << microseconds(after_requests) << " us of CPU";  // ten requests, sweeps
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.wait(5s), std::optional<int>(0)) << proxy.stderrText();
+}
+
+}  // namespace
+}  // namespace gatehouse::testing
