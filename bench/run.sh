@@ -130,7 +130,9 @@ main() {
   for workers in $WORKERS_LIST; do
     start_proxies "$workers"
     warm_up "${ALL_TARGETS[@]}"
-    interleaved_rounds c50 "$workers" 50 / "${THROUGHPUT_TARGETS[@]}"
+    local c50_targets=("${THROUGHPUT_TARGETS[@]}")
+    [[ -z $ONLY_TARGETS && $NGINX_ONLY == 0 ]] && c50_targets+=("${C50_EXTRA_TARGETS[@]}")
+    interleaved_rounds c50 "$workers" 50 / "${c50_targets[@]}"
     [[ $MODE == full ]] && interleaved_rounds c200 "$workers" 200 / "${THROUGHPUT_TARGETS[@]}"
     if ((first)) && [[ -z $ONLY_TARGETS ]]; then
       # One connection lands on one worker, so c=1 latency and the per-request Redis traffic are measured once.

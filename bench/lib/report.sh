@@ -113,6 +113,12 @@ write_targets() {
           printf "- %s, %s worker(s): session + rate limit (Redis) %.3f× nginx pass-through req/s (target ≥ 0.70×; %s): **%s**\n",
             p[1], p[2], truncated(s), roundRange(p[1], p[2], "gh-sess-rl"), (s >= 0.7 ? "met" : "missed")
         }
+        if (rps[g, "gh-sess-poll"] != "") {
+          s = rps[g, "gh-sess-poll"] / rps[g, "nginx"]
+          printf "- %s, %s worker(s): the same with busy_poll (opt-in) %.3f× nginx pass-through req/s (%s): %s, at %.1f µs of Gatehouse CPU per request against %.1f without\n",
+            p[1], p[2], truncated(s), roundRange(p[1], p[2], "gh-sess-poll"), (s >= 0.7 ? "≥ 0.70×" : "< 0.70×"),
+            cpu[g, "gh-sess-poll"], cpu[g, "gh-sess-rl"]
+        }
         if (p[1] == "c1" && reads[g, "gh-sess-rl"] != "")
           printf "- c1, %s worker(s): session + rate limit by IP: %.2f Redis round trips per request (target 1): **%s**\n",
             p[2], reads[g, "gh-sess-rl"], (reads[g, "gh-sess-rl"] <= 1.05 ? "met" : "missed")
