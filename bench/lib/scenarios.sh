@@ -55,15 +55,19 @@ measure_once() {
   log "  $scenario w=$workers $target #$rep: $(tail -n 1 "$RUN_DIR/raw.csv" | cut -d, -f9-13 | tr , ' ')"
 }
 
-# interleaved_rounds SCENARIO WORKERS CONNECTIONS PATH TARGET...: REPS rounds of A B C ..., so that a slow phase of
-# the machine (another job, a frequency change) hits every target alike instead of one of them.
+# interleaved_rounds SCENARIO WORKERS CONNECTIONS PATH TARGET...: REPS rounds of A B C ... (rotated), so that a
+# slow phase of the machine (another job, a frequency change) hits every target alike instead of one of them.
 interleaved_rounds() {
   local scenario=$1 workers=$2 connections=$3 path=$4
   shift 4
-  local rep target
+  local targets=("$@") rep i
   log "$scenario, $workers worker(s): $REPS round(s) of $* ($SECONDS_PER_RUN s each)"
+  # Each round starts one target further on (A B C, B C A, C A B, ...): no target always runs right after the
+  # same one (the direct upstream loads both cores hardest) or always first.
   for ((rep = 1; rep <= REPS; rep++)); do
-    for target in "$@"; do measure_once "$scenario" "$workers" "$target" "$rep" "$connections" "$path"; done
+    for ((i = 0; i < ${#targets[@]}; i++)); do
+      measure_once "$scenario" "$workers" "${targets[(rep - 1 + i) % ${#targets[@]}]}" "$rep" "$connections" "$path"
+    done
   done
 }
 
