@@ -8,19 +8,14 @@
 #include <boost/asio/io_context.hpp>
 
 #include "store/store.h"
+#include "tests/support/field_lines.h"
 
 namespace gatehouse::filters {
 namespace {
 
 namespace bhttp = boost::beast::http;
-using Lines = std::vector<std::string>;
-
-Lines lines(const http::Fields& fields) {
-  Lines out;
-  for (const auto& field : fields)
-    out.push_back(std::string(field.name_string()) + ": " + std::string(field.value()));
-  return out;
-}
+using testing::Lines;
+using testing::lines;
 
 // The headers filter never calls back: any call is a failure.
 class NoCallbacks final : public FilterCallbacks {

@@ -8,22 +8,16 @@
 #include <boost/beast/http/empty_body.hpp>
 
 #include "proxy/http/request_id.h"
+#include "tests/support/field_lines.h"
 
 namespace gatehouse::http {
 namespace {
 
 namespace bhttp = boost::beast::http;
 
-using Lines = std::vector<std::string>;
+using testing::Lines;
+using testing::lines;
 using NameValues = std::vector<std::pair<std::string, std::string>>;
-
-// "Name: value" of every field, in list order: what the head written from these fields would say.
-Lines lines(const Fields& fields) {
-  Lines out;
-  for (const auto& field : fields)
-    out.push_back(std::string(field.name_string()) + ": " + std::string(field.value()));
-  return out;
-}
 
 Fields fieldsOf(const NameValues& pairs) {
   Fields fields;

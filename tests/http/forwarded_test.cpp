@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/field_lines.h"
+
 namespace gatehouse::http {
 namespace {
 
@@ -152,13 +154,7 @@ TEST(SetForwardedHeaders, HostMayPointIntoTheSameFields) {
   EXPECT_EQ(fields[kXForwardedHost], "app.example");
 }
 
-// "Name: value" of every field, in list order.
-std::vector<std::string> lines(const Fields& fields) {
-  std::vector<std::string> out;
-  for (const auto& field : fields)
-    out.push_back(std::string(field.name_string()) + ": " + std::string(field.value()));
-  return out;
-}
+using testing::lines;
 
 // The rule as first written, with a lookup and a set by name per field. The one-pass rewrite must leave the
 // same fields in the same order.

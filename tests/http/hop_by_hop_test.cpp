@@ -6,18 +6,13 @@
 #include <gtest/gtest.h>
 #include <boost/beast/core/string.hpp>
 
+#include "tests/support/field_lines.h"
+
 namespace gatehouse::http {
 namespace {
 
-// "Name: value" of every field, in order.
-std::vector<std::string> lines(const Fields& fields) {
-  std::vector<std::string> out;
-  for (const auto& field : fields)
-    out.push_back(std::string(field.name_string()) + ": " + std::string(field.value()));
-  return out;
-}
-
-using Lines = std::vector<std::string>;
+using testing::Lines;
+using testing::lines;
 
 TEST(RemoveHopByHop, RemovesTheStandardFields) {
   Fields fields;

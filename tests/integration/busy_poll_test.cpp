@@ -15,8 +15,6 @@
 namespace gatehouse::testing {
 namespace {
 
-const std::string kCatchAll = "  - name: app\n    match: {prefix: /}\n    filters: []\n";
-
 std::chrono::nanoseconds cpuTime(pid_t pid) {
   std::chrono::nanoseconds total{0};
   for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
@@ -29,11 +27,6 @@ std::chrono::nanoseconds cpuTime(pid_t pid) {
 
 long long microseconds(std::chrono::nanoseconds time) {
   return std::chrono::duration_cast<std::chrono::microseconds>(time).count();
-}
-
-std::string withPort(std::string yaml, std::uint16_t port) {
-  yaml.replace(yaml.find("127.0.0.1:0"), 11, "127.0.0.1:" + std::to_string(port));
-  return yaml;
 }
 
 // CPU time the process uses during `window`, starting now.

@@ -25,8 +25,6 @@ namespace {
 using BlockPool = gatehouse::http::FieldBlockPool;
 using BlockStats = BlockPool::Stats;
 
-const std::string kCatchAll = "  - name: app\n    match: {prefix: /}\n    filters: []\n";
-
 // One worker on its thread, as the server runs it, so that the test can look at that worker's block pool.
 class WorkerUnderTest {
  public:

@@ -246,6 +246,11 @@ std::string testConfig(const std::string& upstream_address, const std::string& r
   return yaml.str();
 }
 
+std::string withPort(std::string yaml, std::uint16_t port) {
+  yaml.replace(yaml.find("127.0.0.1:0"), 11, "127.0.0.1:" + std::to_string(port));
+  return yaml;
+}
+
 std::shared_ptr<const config::Config> loadTestConfig(const std::string& yaml) {
   const auto loaded = config::loadConfigString(yaml, [](std::string_view name) -> std::optional<std::string> {
     if (const char* value = std::getenv(std::string(name).c_str())) return std::string(value);

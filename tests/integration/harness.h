@@ -97,6 +97,12 @@ class TestUpstream {
 std::string testConfig(const std::string& upstream_address, const std::string& routes_yaml,
                        const std::string& extra_yaml = "");
 
+// One route, `app`, that sends everything to the upstream with no filter: routes_yaml for testConfig.
+inline const std::string kCatchAll = "  - name: app\n    match: {prefix: /}\n    filters: []\n";
+
+// A testConfig with its listen port set to `port` (for ProxyProcess, which must know the port up front).
+std::string withPort(std::string yaml, std::uint16_t port);
+
 // Loads a test config (${VAR} from this process's environment); throws with every error and the YAML.
 std::shared_ptr<const config::Config> loadTestConfig(const std::string& yaml);
 

@@ -15,13 +15,6 @@
 namespace gatehouse::testing {
 namespace {
 
-const std::string kCatchAll = "  - name: app\n    match: {prefix: /}\n    filters: []\n";
-
-std::string withPort(std::string yaml, std::uint16_t port) {
-  yaml.replace(yaml.find("127.0.0.1:0"), 11, "127.0.0.1:" + std::to_string(port));
-  return yaml;
-}
-
 TEST(Lifecycle, SigtermLetsInFlightRequestsFinishThenExitsZero) {
   TestUpstream upstream([](const ReceivedRequest&) {
     UpstreamReply reply;

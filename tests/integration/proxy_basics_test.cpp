@@ -8,8 +8,6 @@
 namespace gatehouse::testing {
 namespace {
 
-const std::string kCatchAll = "  - name: app\n    match: {prefix: /}\n    filters: []\n";
-
 TEST(ProxyBasics, ForwardsAndKeepsBothConnectionsAlive) {
   TestUpstream upstream;
   ProxyInstance proxy(testConfig(upstream.address(), kCatchAll));

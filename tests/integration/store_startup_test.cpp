@@ -10,8 +10,6 @@
 namespace gatehouse::testing {
 namespace {
 
-const std::string kCatchAll = "  - name: app\n    match: {prefix: /}\n    filters: []\n";
-
 std::string redisStore(const std::string& url) {
   return "store: {type: redis, url: \"" + url + "\", timeout: 200ms}\n";
 }

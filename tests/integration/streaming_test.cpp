@@ -23,8 +23,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using asio::ip::tcp;
 
-const std::string kCatchAll = "  - name: app\n    match: {prefix: /}\n    filters: []\n";
-
 // A client connection to 127.0.0.1:port.
 tcp::socket connectTo(asio::io_context& io, std::uint16_t port) {
   tcp::socket socket(io);
