@@ -38,6 +38,8 @@ Usage: bench/run.sh [--quick] [options]
   --nginx-only        leave Gatehouse out (to check the harness when Gatehouse does not build)
   --targets "A B"     measure only these targets (e.g. "nginx gh-pass gh-sess-rl"), keep-alive throughput only:
                       for quick before/after checks while working on one path
+  --connections "1 50"
+                      with --targets: the connection counts to measure (default: 50 and 200; --quick: 50)
   --baseline PATH     with --targets: also run each Gatehouse target with the binary at PATH (an older build),
                       as "<target>-base", interleaved with the rest: before/after in one run, on the same noise
   -h, --help          this help
@@ -55,9 +57,12 @@ REPS=5             # many short rounds: the median then shrugs off a burst of ot
 SECONDS_PER_RUN=2
 IDLE_CONNECTIONS=10000
 LARGE_MIB=256
+LIGHT_PACE_MS=2    # light load: one connection, a request every ~2 ms plus its own latency
+LIGHT_SECONDS=4
 PIN=1
 NGINX_ONLY=0
 ONLY_TARGETS=
+ONLY_CONNECTIONS=
 GATEHOUSE_BIN=${GATEHOUSE_BIN:-}
 BASELINE_BIN=
 UPSTREAM_WORKERS=1
@@ -76,6 +81,7 @@ while (($# > 0)); do
     --nginx-only) NGINX_ONLY=1 ;;
     --targets) ONLY_TARGETS=$2; shift ;;
     --baseline) BASELINE_BIN=$2; shift ;;
+    --connections) ONLY_CONNECTIONS=$2; OVERRIDES+=(connections); shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -88,7 +94,9 @@ if [[ $MODE == quick ]]; then
   overridden seconds || SECONDS_PER_RUN=2
   overridden idle || IDLE_CONNECTIONS=2000
   overridden large || LARGE_MIB=64
+  LIGHT_SECONDS=2
 fi
+overridden connections || { [[ $MODE == full ]] && ONLY_CONNECTIONS="50 200" || ONLY_CONNECTIONS=50; }
 
 # ---- the run -----------------------------------------------------------------------------------------------------
 
@@ -117,6 +125,13 @@ main() {
     read -r -a ALL_TARGETS <<<"$ONLY_TARGETS"
     THROUGHPUT_TARGETS=("${ALL_TARGETS[@]}")
   fi
+  if overridden connections; then
+    [[ -n $ONLY_TARGETS ]] || die "--connections goes with --targets"
+    local count
+    for count in $ONLY_CONNECTIONS; do
+      [[ $count =~ ^[1-9][0-9]*$ ]] || die "--connections: $count is not a positive number"
+    done
+  fi
   if [[ -n $BASELINE_BIN ]]; then
     [[ -n $ONLY_TARGETS ]] || die "--baseline goes with --targets (keep-alive throughput of chosen targets)"
     add_baseline_targets "$BASELINE_BIN"
@@ -130,13 +145,22 @@ main() {
   for workers in $WORKERS_LIST; do
     start_proxies "$workers"
     warm_up "${ALL_TARGETS[@]}"
-    local c50_targets=("${THROUGHPUT_TARGETS[@]}")
-    [[ -z $ONLY_TARGETS && $NGINX_ONLY == 0 ]] && c50_targets+=("${C50_EXTRA_TARGETS[@]}")
+    if [[ -n $ONLY_TARGETS ]]; then
+      local count
+      for count in $ONLY_CONNECTIONS; do
+        interleaved_rounds "c$count" "$workers" "$count" / "${THROUGHPUT_TARGETS[@]}"
+      done
+      stop_proxies
+      continue
+    fi
+    local c50_targets=("${THROUGHPUT_TARGETS[@]}" "${C50_EXTRA_TARGETS[@]}")
+    [[ $NGINX_ONLY == 1 ]] && c50_targets=("${THROUGHPUT_TARGETS[@]}")
     interleaved_rounds c50 "$workers" 50 / "${c50_targets[@]}"
     [[ $MODE == full ]] && interleaved_rounds c200 "$workers" 200 / "${THROUGHPUT_TARGETS[@]}"
-    if ((first)) && [[ -z $ONLY_TARGETS ]]; then
+    if ((first)); then
       # One connection lands on one worker, so c=1 latency and the per-request Redis traffic are measured once.
       interleaved_rounds c1 "$workers" 1 / "${ALL_TARGETS[@]}"
+      [[ $NGINX_ONLY == 0 ]] && light_load "$workers" nginx gh-pass gh-sess-rl gh-sess-off
       local storm_targets=(nginx-limit)
       [[ $NGINX_ONLY == 0 ]] && storm_targets+=(gh-rl gh-mem)
       interleaved_rounds storm-c50 "$workers" 50 /storm "${storm_targets[@]}"
