@@ -199,7 +199,8 @@ void DownstreamConnection::processHead(std::size_t head_bytes) {
   const auto& config = *runtime.config;
   const auto head = std::string_view(static_cast<const char*>(buffer_.data().data()), head_bytes);
 
-  clearDeadline();        // the filters' store calls have their own timeout
+  clearDeadline();  // the filters' store calls have their own timeout
+  markInFlight(true);
   fields_arena_.begin();  // every header of this exchange, error replies included, from here on
   info_.reset();
   status_ = 0;
@@ -689,11 +690,18 @@ void DownstreamConnection::endExchange() {
   // The filters go first: they hold references to the headers until reset (they are kept, fresh, for the
   // connection's next request). No operation on either peer is pending on the headers any more; once the
   // headers are destroyed, the arena has nothing alive and its block goes back.
+  markInFlight(false);
   chain_.reset();
   local_response_.reset();
   response_.reset();
   request_.reset();
   fields_arena_.end();
+}
+
+void DownstreamConnection::markInFlight(bool in_flight) {
+  if (in_flight == in_flight_) return;
+  in_flight_ = in_flight;
+  in_flight ? worker_.exchangeBegan() : worker_.exchangeEnded();
 }
 
 void DownstreamConnection::logAccess() {
@@ -722,6 +730,7 @@ void DownstreamConnection::closeUpstream() {
 void DownstreamConnection::close() {
   if (closed_) return;
   closed_ = true;
+  markInFlight(false);
   clearDeadline();
   chain_.cancel();
   self_hold_.reset();

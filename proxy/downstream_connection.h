@@ -125,6 +125,8 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   // Destroys the exchange's filters and headers (the parsers and the local reply) and gives the arena's block
   // back.
   void endExchange();
+  // Tells the worker an exchange began or ended (its count of requests in flight, which busy polling reads).
+  void markInFlight(bool in_flight);
   // For the exchange's parsers and local reply: Beast's piecewise constructors pass it to their fields (the
   // body's arguments come first, none here).
   http::FieldAllocator arenaAllocator() { return http::FieldAllocator(&fields_arena_); }
@@ -145,6 +147,7 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   bool upstream_timed_out_ = false;  // the upstream operation was cancelled by its deadline: 504
   bool draining_ = false;
   bool closed_ = false;
+  bool in_flight_ = false;  // counted in the worker's requests in flight
 
   // The header fields of the current exchange: a block from the worker's pool, held from the request head
   // until the exchange ends (endExchange). Declared before every header that allocates from it, so that at

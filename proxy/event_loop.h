@@ -1,21 +1,55 @@
-// Runs a worker's io_context until it stops or runs out of work, optionally busy polling.
+// Runs a worker's io_context until it stops or runs out of work, sleeping or busy polling as `busy_poll`
+// says.
 //
-// With busy polling, a worker that finds nothing to do keeps polling (epoll_wait with a zero timeout) for up
-// to `busy_poll` since its last event before it sleeps. On a virtual machine whose idle vCPUs halt, every
-// sleep and wakeup of a thread is a VM exit and an interrupt from the host, tens of microseconds each: more
-// than a loopback round trip to Redis or to the upstream. Polling through that wait saves them at light load
-// (bench/README.md measures it at c=1) and costs CPU: up to one core per worker while events keep arriving
-// within the window. Under heavy load there is always an event ready and it changes nothing. While it polls a
-// worker yields its CPU to any other runnable thread. HAProxy's `busy-polling` is the same trade, made
-// unbounded; here the window bounds it, so an idle worker still sleeps.
+// Why poll at all: on a virtual machine whose idle vCPUs halt, every sleep and wakeup of a thread is a VM
+// exit and an interrupt from the host, tens of microseconds each: more than a loopback round trip to Redis or
+// to the upstream. A worker that keeps polling (epoll_wait with a zero timeout, yielding its CPU to any other
+// runnable thread meanwhile) through such a wait saves them: at c=1 it doubles the requests a second
+// (bench/README.md). Polling for a wait that then lasts long only burns CPU, so:
+//
+// - Fixed (`busy_poll: 100us`): after every event the worker polls for that long, then sleeps. HAProxy's
+//   `busy-polling` is the same trade, unbounded. At light load it costs about twice the CPU per request.
+// - Adaptive (`busy_poll: auto`, the default): the window follows how long recent waits lasted, the way
+// Linux's
+//   cpuidle-haltpoll governs a vCPU's halt polling (AdaptivePollWindow). Waits between requests (nothing in
+//   flight: the next request may be a long way off) and waits within a request (for Redis or the app) keep
+//   separate windows, so a client that pauses between requests does not stop the polling for Redis's replies.
+//   With more than a few requests in flight there is always an event soon and one wakeup brings several, so
+//   it does not poll at all: polling there only adds system calls (measured at c=50).
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 
 #include <boost/asio/io_context.hpp>
 
+#include "proxy/config/config.h"
+
 namespace gatehouse::proxy {
 
-void runEventLoop(boost::asio::io_context& io, std::chrono::microseconds busy_poll);
+// The poll window of `busy_poll: auto`. A wait that ended within `max` would have been caught by polling, so
+// the window grows (to max/8 from nothing, then doubling, up to max); a longer wait means polling would have
+// burnt its whole window for nothing, so the window halves, and below max/8 it closes.
+class AdaptivePollWindow {
+ public:
+  using Duration = std::chrono::steady_clock::duration;
+  explicit AdaptivePollWindow(Duration max) : max_(max), start_(max / 8) {}
+
+  Duration window() const { return window_; }
+  // `waited`: from the last event to the one that ended a sleep.
+  void observe(Duration waited);
+
+ private:
+  Duration max_;
+  Duration start_;
+  Duration window_{0};
+};
+
+// Above this many requests in flight on a worker, `auto` does not poll.
+inline constexpr std::size_t kMaxInFlightToPoll = 4;
+
+// `in_flight`: the worker's requests in progress, kept by its connections on the same thread.
+void runEventLoop(boost::asio::io_context& io, const config::BusyPoll& busy_poll,
+                  const std::size_t& in_flight);
 
 }  // namespace gatehouse::proxy

@@ -38,9 +38,13 @@ void Server::start() {
   spdlog::info("gatehouse listening on {}:{} with {} worker(s), upstream {}, store {}",
                runtime_->config->listen.host, port, workers_.size(), runtime_->config->upstream.address.text,
                runtime_->config->store.type == config::StoreConfig::Type::Redis ? "redis" : "memory");
-  if (runtime_->config->busy_poll.count() > 0) {
+  const auto& busy_poll = runtime_->config->busy_poll;
+  if (busy_poll.mode == config::BusyPoll::Mode::Fixed) {
     spdlog::info("busy polling: each worker polls for {} after its last event before it sleeps",
-                 config::formatSpinTime(runtime_->config->busy_poll));
+                 config::formatSpinTime(busy_poll.time));
+  } else if (busy_poll.mode == config::BusyPoll::Mode::Adaptive) {
+    spdlog::debug("busy polling: auto (each worker polls up to {} while recent waits were that short)",
+                  config::formatSpinTime(busy_poll.time));
   }
 }
 

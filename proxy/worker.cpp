@@ -67,7 +67,7 @@ void Worker::start(std::uint16_t port) {
   sweepDeadlines();
   thread_ = std::thread([this, busy_poll = runtime_->config->busy_poll] {
     spdlog::debug("worker {} running", index_);
-    runEventLoop(io_, busy_poll);
+    runEventLoop(io_, busy_poll, requests_in_flight_);
   });
 }
 

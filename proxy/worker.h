@@ -61,6 +61,9 @@ class Worker {
   bool draining() const { return draining_; }
   void add(DownstreamConnection* connection);
   void remove(DownstreamConnection* connection);
+  // A request's exchange began (its head was read) or ended: `busy_poll: auto` polls only with few in flight.
+  void exchangeBegan() { ++requests_in_flight_; }
+  void exchangeEnded() { --requests_in_flight_; }
 
   std::uint16_t listenPort() const { return listen_port_; }
 
@@ -91,6 +94,7 @@ class Worker {
   std::vector<DownstreamConnection*> expired_;  // reused by each sweep
   std::uint16_t listen_port_ = 0;
   std::unordered_set<DownstreamConnection*> connections_;
+  std::size_t requests_in_flight_ = 0;  // read by the event loop (runEventLoop), on this thread
   bool draining_ = false;
   std::atomic<bool> drained_{false};
   std::thread thread_;

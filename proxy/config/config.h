@@ -186,13 +186,27 @@ struct Route {
   std::vector<FilterConfig> filters;        // in order
 };
 
+// How a worker waits when it has nothing to do (proxy/event_loop.h says why it would poll at all).
+struct BusyPoll {
+  enum class Mode {
+    Off,       // it sleeps in epoll at once
+    Fixed,     // it polls for `time` after its last event, then sleeps
+    Adaptive,  // "auto": it polls only as long as recent waits lasted, up to `time` (kAdaptiveBusyPollMax)
+  };
+  Mode mode = Mode::Adaptive;
+  std::chrono::microseconds time{100};
+  bool operator==(const BusyPoll&) const = default;
+};
+
+// The most `busy_poll: auto` polls: about two loopback round trips on the machines measured in
+// bench/README.md.
+inline constexpr std::chrono::microseconds kAdaptiveBusyPollMax{100};
+
 struct Config {
   Address listen;                // default 0.0.0.0:8080
   std::optional<Address> admin;  // absent → no admin listener
   int workers = 0;               // resolved: "auto" becomes the number of cores at load
-  // How long a worker keeps polling for events after the last one before it sleeps; 0 = off (it sleeps at
-  // once).
-  std::chrono::microseconds busy_poll{0};
+  BusyPoll busy_poll;
   std::vector<Cidr> trusted_proxies;
   UpstreamConfig upstream;
   LimitsConfig limits;

@@ -257,7 +257,7 @@ std::string describeEffectiveConfig(const Config& config) {
   w.text("listen", formatAddress(config.listen));
   if (config.admin) w.text("admin", formatAddress(*config.admin));
   w.number("workers", static_cast<std::uint64_t>(config.workers));
-  w.word("busy_poll", formatSpinTime(config.busy_poll));
+  w.word("busy_poll", formatBusyPoll(config.busy_poll));
   w.list("trusted_proxies", cidrStrings(config.trusted_proxies));
 
   w.beginMap("upstream");

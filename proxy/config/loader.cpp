@@ -45,16 +45,20 @@ int resolveWorkers(YamlReader& reader, const YAML::Node& node, const std::string
 // Longer spins only burn CPU: past a few round trips, whatever is awaited is not coming soon.
 constexpr std::chrono::microseconds kMaxBusyPoll{10'000};
 
-std::chrono::microseconds readBusyPoll(YamlReader& reader, const YAML::Node& node, const std::string& path) {
-  const auto spin = reader.parsed<std::chrono::microseconds>(node, path, "\"off\" or a time", parseSpinTime);
-  if (!spin) return {};
-  if (*spin > kMaxBusyPoll) {
-    reader.error(node, path,
-                 "expected \"off\" or at most " + formatSpinTime(kMaxBusyPoll) + ", found \"" +
-                     formatSpinTime(*spin) + "\"");
-    return {};
-  }
-  return *spin;
+BusyPoll readBusyPoll(YamlReader& reader, const YAML::Node& node, const std::string& path) {
+  const auto busy_poll =
+      reader.parsed<BusyPoll>(node, path, "\"auto\", \"off\" or a time", [](const std::string& text) {
+        if (text == "auto") return ParseResult<BusyPoll>::ok(BusyPoll{});
+        auto spin = parseSpinTime(text);
+        if (!spin) return ParseResult<BusyPoll>::fail(std::move(spin.error));
+        if (*spin.value > kMaxBusyPoll) {
+          return ParseResult<BusyPoll>::fail("expected \"auto\", \"off\" or at most " +
+                                             formatSpinTime(kMaxBusyPoll) + ", found \"" + text + "\"");
+        }
+        const auto mode = spin.value->count() == 0 ? BusyPoll::Mode::Off : BusyPoll::Mode::Fixed;
+        return ParseResult<BusyPoll>::ok(BusyPoll{mode, *spin.value});
+      });
+  return busy_poll.value_or(BusyPoll{});
 }
 
 void readConfig(YamlReader& reader, const YAML::Node& root, Config& config) {

@@ -17,7 +17,7 @@ constexpr std::array kDurationUnits{Unit{"ms", 1}, Unit{"s", 1000}, Unit{"m", 60
 constexpr std::string_view kDurationHint = "expected a duration such as 250ms, 2s, 5m or 1h";
 
 constexpr std::array kSpinUnits{Unit{"us", 1}, Unit{"ms", 1000}};
-constexpr std::string_view kSpinHint = "expected \"off\" or a time such as 50us or 1ms";
+constexpr std::string_view kSpinHint = "expected \"auto\", \"off\" or a time such as 50us or 1ms";
 
 constexpr std::uint64_t kKiB = 1024;
 constexpr std::array kSizeUnits{
@@ -132,6 +132,18 @@ std::string formatSize(std::uint64_t bytes) {
       return std::to_string(bytes / unit.multiplier) + std::string(unit.suffix);
   }
   return std::to_string(bytes);
+}
+
+std::string formatBusyPoll(const BusyPoll& busy_poll) {
+  switch (busy_poll.mode) {
+    case BusyPoll::Mode::Adaptive:
+      return "auto";
+    case BusyPoll::Mode::Fixed:
+      return formatSpinTime(busy_poll.time);
+    case BusyPoll::Mode::Off:
+      break;
+  }
+  return "off";
 }
 
 std::string formatSpinTime(std::chrono::microseconds spin) {

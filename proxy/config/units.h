@@ -18,8 +18,9 @@ ParseResult<std::uint64_t> parseUnsigned(std::string_view text);
 // <digits><unit>, unit one of ms, s, m, h. A bare number is an error, because "30" could mean seconds or ms.
 ParseResult<Duration> parseDuration(std::string_view text);
 
-// A spin time for busy polling: "off", or <digits>us / <digits>ms. Microseconds, because the useful values
-// (tens to hundreds of µs: about one loopback round trip) are below a millisecond.
+// A spin time for busy polling: "off", or <digits>us / <digits>ms ("auto", named in the error, is the
+// loader's). Microseconds, because the useful values (tens to hundreds of µs: about one loopback round trip)
+// are below a millisecond.
 ParseResult<std::chrono::microseconds> parseSpinTime(std::string_view text);
 
 // <digits>[unit]: no unit or B = bytes; KiB, MiB, GiB = powers of 1024; KB, MB, GB = powers of 1000.
@@ -27,8 +28,8 @@ ParseResult<std::uint64_t> parseSize(std::string_view text);
 
 // The inverse of the parsers, in the largest unit that is exact: 90000ms → "90s", 3600000ms → "1h".
 std::string formatDuration(Duration duration);
-std::string formatSize(std::uint64_t bytes);
-std::string formatSpinTime(std::chrono::microseconds spin);  // 0 → "off", 2000us → "2ms", 50us → "50us"  //
-                                                             // 16384 → "16KiB", 1000 → "1000"
+std::string formatSize(std::uint64_t bytes);                 // 16384 → "16KiB", 1000 → "1000"
+std::string formatSpinTime(std::chrono::microseconds spin);  // 0 → "off", 2000us → "2ms", 50us → "50us"
+std::string formatBusyPoll(const BusyPoll& busy_poll);       // "auto", "off" or the fixed time
 
 }  // namespace gatehouse::config

@@ -56,7 +56,13 @@ TEST(DescribeTest, BusyPollRoundTrips) {
   EXPECT_THAT(description, HasSubstr("busy_poll: 80us"));
   const auto reloaded = reload(description);
   ASSERT_TRUE(reloaded);
-  EXPECT_EQ(reloaded->busy_poll, std::chrono::microseconds(80));
+  EXPECT_EQ(reloaded->busy_poll, (BusyPoll{BusyPoll::Mode::Fixed, std::chrono::microseconds(80)}));
+
+  for (const std::string mode : {"auto", "off"}) {
+    const auto other = load(std::string(kMinimalConfig) + "busy_poll: " + mode + "\n");
+    ASSERT_TRUE(other.config) << errorsOf(other);
+    EXPECT_THAT(describeEffectiveConfig(*other.config), HasSubstr("busy_poll: " + mode + "\n"));
+  }
 }
 
 TEST(DescribeTest, RedactsSessionSecretsAndStorePassword) {

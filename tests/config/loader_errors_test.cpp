@@ -328,9 +328,9 @@ routes:
 
 TEST(LoaderErrorsTest, BusyPollNeedsAUnitAndABound) {
   expectError(load("upstream: {address: 127.0.0.1:3000}\nbusy_poll: 100\n"), "busy_poll", 2,
-              "expected \"off\" or a time such as 50us or 1ms, found \"100\"");
+              "expected \"auto\", \"off\" or a time such as 50us or 1ms, found \"100\"");
   expectError(load("upstream: {address: 127.0.0.1:3000}\n\nbusy_poll: 20ms\n"), "busy_poll", 3,
-              "expected \"off\" or at most 10ms, found \"20ms\"");
+              "expected \"auto\", \"off\" or at most 10ms, found \"20ms\"");
 }
 
 TEST(LoaderErrorsTest, CollectsEveryErrorInFileOrder) {

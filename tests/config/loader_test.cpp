@@ -126,6 +126,20 @@ TEST(LoaderTest, RepositoryConfigLoads) {
   EXPECT_EQ(describeEffectiveConfig(*reloaded.config), description);
 }
 
+TEST(LoaderTest, BusyPollIsAutoOffOrAFixedTime) {
+  const auto mode = [](const std::string& value) {
+    const auto result = load(std::string(kMinimalConfig) + "busy_poll: " + value + "\n");
+    EXPECT_TRUE(result.config) << errorsOf(result);
+    return result.config ? result.config->busy_poll : BusyPoll{};
+  };
+  EXPECT_EQ(mode("auto"), (BusyPoll{BusyPoll::Mode::Adaptive, kAdaptiveBusyPollMax}));
+  EXPECT_EQ(mode("off").mode, BusyPoll::Mode::Off);
+  EXPECT_EQ(mode("0us").mode, BusyPoll::Mode::Off);
+  EXPECT_EQ(mode("2ms"), (BusyPoll{BusyPoll::Mode::Fixed, std::chrono::microseconds(2000)}));
+  EXPECT_EQ(mode("${UNSET_BUSY_POLL:-auto}").mode, BusyPoll::Mode::Adaptive);  // after substitution
+  EXPECT_EQ(mode("${UNSET_BUSY_POLL:-off}").mode, BusyPoll::Mode::Off);
+}
+
 TEST(LoaderTest, MissingFileIsAnError) {
   const auto result = loadConfigFile("/nonexistent/gatehouse.yaml", fakeEnvironment({}));
   EXPECT_FALSE(result.config);
@@ -143,6 +157,7 @@ TEST(LoaderTest, MinimalDocumentGetsEveryDefault) {
   EXPECT_EQ(config.listen.port, 8080);
   EXPECT_FALSE(config.admin);
   EXPECT_EQ(config.workers, std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+  EXPECT_EQ(config.busy_poll, (BusyPoll{BusyPoll::Mode::Adaptive, kAdaptiveBusyPollMax}));
   EXPECT_TRUE(config.trusted_proxies.empty());
   EXPECT_EQ(config.upstream.connect_timeout, defaults.upstream.connect_timeout);
   EXPECT_EQ(config.upstream.max_idle, defaults.upstream.max_idle);
@@ -235,7 +250,7 @@ routes:
   EXPECT_EQ(c.listen.port, 0);
   EXPECT_EQ(c.admin->kind, Address::Kind::Unix);
   EXPECT_EQ(c.workers, 3);
-  EXPECT_EQ(c.busy_poll, std::chrono::microseconds(80));
+  EXPECT_EQ(c.busy_poll, (BusyPoll{BusyPoll::Mode::Fixed, std::chrono::microseconds(80)}));
   EXPECT_EQ(c.upstream.address.path, "/run/app.sock");
   EXPECT_EQ(c.upstream.connect_timeout, 1s);
   EXPECT_EQ(c.upstream.response_timeout, 5s);

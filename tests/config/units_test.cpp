@@ -67,7 +67,8 @@ TEST(SpinTimeTest, ParsesOffMicrosecondsAndMilliseconds) {
     EXPECT_FALSE(parseSpinTime(text)) << text;
   }
   const auto bare = parseSpinTime("50");
-  EXPECT_NE(bare.error.find("expected \"off\" or a time such as 50us"), std::string::npos) << bare.error;
+  EXPECT_NE(bare.error.find("expected \"auto\", \"off\" or a time such as 50us"), std::string::npos)
+      << bare.error;
 }
 
 TEST(FormatTest, UsesTheLargestExactUnit) {
@@ -85,6 +86,9 @@ TEST(FormatTest, UsesTheLargestExactUnit) {
   EXPECT_EQ(formatSpinTime(50us), "50us");
   EXPECT_EQ(formatSpinTime(1500us), "1500us");
   EXPECT_EQ(formatSpinTime(3000us), "3ms");
+  EXPECT_EQ(formatBusyPoll(BusyPoll{BusyPoll::Mode::Adaptive, 100us}), "auto");
+  EXPECT_EQ(formatBusyPoll(BusyPoll{BusyPoll::Mode::Off, 0us}), "off");
+  EXPECT_EQ(formatBusyPoll(BusyPoll{BusyPoll::Mode::Fixed, 80us}), "80us");
 }
 
 TEST(FormatTest, FormattedValuesParseBack) {
