@@ -82,6 +82,30 @@ warm_up() {
   done
 }
 
+# light_load WORKERS TARGET...: one connection that waits LIGHT_PACE_MS between a response and its next request, for
+# LIGHT_SECONDS per target: what a request costs the proxy when it is not busy (where busy polling could burn
+# CPU for nothing). Records the requests, their median and 99th-percentile latency (without the pauses) and the
+# proxy's CPU time per request.
+light_load() {
+  local workers=$1 target
+  shift
+  for target in "$@"; do
+    local pids headers=() before after line
+    mapfile -t pids < <(target_pids "$target")
+    [[ -n ${TARGET_HEADERS[$target]:-} ]] && headers=("${TARGET_HEADERS[$target]}")
+    sleep 0.5  # the previous target's connections are closed and the machine quiet
+    before=$(cpu_ns "${pids[@]}")
+    line=$(WRK_PACE_MS=$LIGHT_PACE_MS run_wrk 1 1 "$LIGHT_SECONDS" "http://127.0.0.1:${TARGET_PORT[$target]}/" "${headers[@]}")
+    after=$(cpu_ns "${pids[@]}")
+    local requests
+    requests=$(wrk_field "$line" requests)
+    ((requests > 0)) || die "no request went through $target at light load ($line)"
+    echo "$workers,$target,$requests,$(wrk_field "$line" p50_us),$(wrk_field "$line" p99_us),$(((after - before) / 1000))" |
+      awk -F, '{ printf "%s,%s,%d,%d,%d,%.1f\n", $1, $2, $3, $4, $5, $6 / $3 }' >>"$RUN_DIR/light.csv"
+    log "  light w=$workers $target: $(tail -n 1 "$RUN_DIR/light.csv")"
+  done
+}
+
 # idle_connections WORKERS TARGET...: opens IDLE_CONNECTIONS keep-alive connections (one request each) to each
 # target in turn and records the RSS they add, per connection.
 idle_connections() {

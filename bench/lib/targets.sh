@@ -12,12 +12,11 @@ declare -A TARGET_HEADERS=()  # name → extra request header (one), e.g. the se
 # The order of the comparison: each round sends the same scenario to every target in this order. All are started;
 # the throughput scenarios leave out gh-sess-user, which differs from gh-sess-rl only in its Redis round trips
 # (measured at c=1 and by the Redis probe).
-ALL_TARGETS=(direct nginx nginx-limit gh-pass gh-rl gh-sess-rl gh-mem gh-sess-user gh-sess-poll)
+ALL_TARGETS=(direct nginx nginx-limit gh-pass gh-rl gh-sess-rl gh-mem gh-sess-user gh-sess-off)
 THROUGHPUT_TARGETS=(direct nginx nginx-limit gh-pass gh-rl gh-sess-rl gh-mem)
-# gh-sess-poll is gh-sess-rl with the opt-in busy polling: measured at c=1, where it matters, and at c=50, to show
-# what it does under load.
-C50_EXTRA_TARGETS=(gh-sess-poll)
-BENCH_BUSY_POLL_TIME=100us
+# gh-sess-off is gh-sess-rl with busy polling off (every target runs the default, `auto`): measured at c=1, where
+# it matters, at c=50, to show what it does under load, and at light load, where it could cost CPU for nothing.
+C50_EXTRA_TARGETS=(gh-sess-off)
 
 declare -A TARGET_TITLE=(
   [direct]="direct upstream (no proxy)"
@@ -28,7 +27,7 @@ declare -A TARGET_TITLE=(
   [gh-sess-rl]="Gatehouse session + rate limit (Redis)"
   [gh-mem]="Gatehouse session + rate limit (memory)"
   [gh-sess-user]="Gatehouse session + per-user rate limit (Redis)"
-  [gh-sess-poll]="Gatehouse session + rate limit (Redis), busy_poll 100us"
+  [gh-sess-off]="Gatehouse session + rate limit (Redis), busy_poll off"
 )
 
 BENCH_SESSION_ID=bench-session-0123456789abcdef
@@ -62,12 +61,12 @@ start_nginx() {
 # start_gatehouse NAME CONFIG WORKERS [BINARY]: Gatehouse (GATEHOUSE_BIN unless BINARY is given) with one of
 # bench/conf's configs; the config reads the BENCH_* variables through its own ${VAR} substitution.
 # GATEHOUSE_PREFIX (an array, usually empty) runs Gatehouse under another program: bench/count.sh uses valgrind.
-# BUSY_POLL (default off) becomes the config's busy_poll.
+# BUSY_POLL (default auto, the binary's default) becomes the config's busy_poll.
 start_gatehouse() {
   local name=$1 config=$2 workers=$3 binary=${4:-$GATEHOUSE_BIN}
   claim_free_port
   local port=$FREE_PORT
-  BENCH_PORT=$port BENCH_WORKERS=$workers BENCH_UPSTREAM_PORT=$UPSTREAM_PORT BENCH_BUSY_POLL=${BUSY_POLL:-off} \
+  BENCH_PORT=$port BENCH_WORKERS=$workers BENCH_UPSTREAM_PORT=$UPSTREAM_PORT BENCH_BUSY_POLL=${BUSY_POLL:-auto} \
     BENCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
     start_process "$name" "$RUN_DIR/$name.log" ${GATEHOUSE_PREFIX[@]+"${GATEHOUSE_PREFIX[@]}"} "$binary" --config "$BENCH_DIR/conf/$config"
   wait_for_listener "$LAST_PID" "$port" "$name"
@@ -116,8 +115,8 @@ start_target() {
       start_gatehouse "$name" "${configs[$kind]}" "$workers" "$binary"
       TARGET_HEADERS[$name]=$BENCH_SESSION_COOKIE
       ;;
-    gh-sess-poll)
-      BUSY_POLL=$BENCH_BUSY_POLL_TIME start_gatehouse "$name" gatehouse_session_ratelimit_redis.yaml "$workers" "$binary"
+    gh-sess-off)
+      BUSY_POLL=off start_gatehouse "$name" gatehouse_session_ratelimit_redis.yaml "$workers" "$binary"
       TARGET_HEADERS[$name]=$BENCH_SESSION_COOKIE
       ;;
     *) die "unknown target '$name' (known: ${!TARGET_TITLE[*]})" ;;
