@@ -88,6 +88,7 @@ DownstreamConnection::DownstreamConnection(Socket socket, Worker& worker)
 
 DownstreamConnection::~DownstreamConnection() {
   chain_.reset();
+  markInFlight(false);  // a connection let go of without close() (the worker stopping) is not in flight either
   worker_.remove(this);
 }
 

@@ -9,13 +9,13 @@
 //
 // - Fixed (`busy_poll: 100us`): after every event the worker polls for that long, then sleeps. HAProxy's
 //   `busy-polling` is the same trade, unbounded. At light load it costs about twice the CPU per request.
-// - Adaptive (`busy_poll: auto`, the default): the window follows how long recent waits lasted, the way
-// Linux's
-//   cpuidle-haltpoll governs a vCPU's halt polling (AdaptivePollWindow). Waits between requests (nothing in
-//   flight: the next request may be a long way off) and waits within a request (for Redis or the app) keep
-//   separate windows, so a client that pauses between requests does not stop the polling for Redis's replies.
-//   With more than a few requests in flight there is always an event soon and one wakeup brings several, so
-//   it does not poll at all: polling there only adds system calls (measured at c=50).
+// - Adaptive (`busy_poll: auto`, the default): it polls only while requests come back to back, that is while
+//   each request has followed the last within the window, which adapts the way Linux's cpuidle-haltpoll
+//   governs a vCPU's halt polling (AdaptivePollWindow). Then it polls through the waits between requests and,
+//   with a window of their own, the waits within one (for Redis or the app). At a lighter load it runs as
+//   run() would: there the peer that answers sleeps on a vCPU of its own and pays its wakeup anyway, and
+//   polling for its reply cost CPU and even latency (measured). With more than a few requests in flight
+//   there is always an event soon and one wakeup brings several, so it does not poll at all.
 #pragma once
 
 #include <chrono>
