@@ -88,7 +88,8 @@ DownstreamConnection::DownstreamConnection(Socket socket, Worker& worker)
 
 DownstreamConnection::~DownstreamConnection() {
   chain_.reset();
-  markInFlight(false);  // a connection let go of without close() (the worker stopping) is not in flight either
+  // A connection let go of without close() (the worker stopping) is not in flight either.
+  markInFlight(false);
   worker_.remove(this);
 }
 

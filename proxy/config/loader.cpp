@@ -46,19 +46,15 @@ int resolveWorkers(YamlReader& reader, const YAML::Node& node, const std::string
 constexpr std::chrono::microseconds kMaxBusyPoll{10'000};
 
 BusyPoll readBusyPoll(YamlReader& reader, const YAML::Node& node, const std::string& path) {
-  const auto busy_poll =
-      reader.parsed<BusyPoll>(node, path, "\"auto\", \"off\" or a time", [](const std::string& text) {
-        if (text == "auto") return ParseResult<BusyPoll>::ok(BusyPoll{});
-        auto spin = parseSpinTime(text);
-        if (!spin) return ParseResult<BusyPoll>::fail(std::move(spin.error));
-        if (*spin.value > kMaxBusyPoll) {
-          return ParseResult<BusyPoll>::fail("expected \"auto\", \"off\" or at most " +
-                                             formatSpinTime(kMaxBusyPoll) + ", found \"" + text + "\"");
-        }
-        const auto mode = spin.value->count() == 0 ? BusyPoll::Mode::Off : BusyPoll::Mode::Fixed;
-        return ParseResult<BusyPoll>::ok(BusyPoll{mode, *spin.value});
-      });
-  return busy_poll.value_or(BusyPoll{});
+  const auto busy_poll = reader.parsed<BusyPoll>(node, path, "\"auto\", \"off\" or a time", parseBusyPoll);
+  if (!busy_poll) return {};
+  if (busy_poll->time > kMaxBusyPoll) {
+    reader.error(node, path,
+                 "expected \"auto\", \"off\" or at most " + formatSpinTime(kMaxBusyPoll) + ", found \"" +
+                     formatSpinTime(busy_poll->time) + "\"");
+    return {};
+  }
+  return *busy_poll;
 }
 
 void readConfig(YamlReader& reader, const YAML::Node& root, Config& config) {

@@ -134,6 +134,14 @@ std::string formatSize(std::uint64_t bytes) {
   return std::to_string(bytes);
 }
 
+ParseResult<BusyPoll> parseBusyPoll(std::string_view text) {
+  if (text == "auto") return ParseResult<BusyPoll>::ok(BusyPoll{});
+  auto spin = parseSpinTime(text);
+  if (!spin) return ParseResult<BusyPoll>::fail(std::move(spin.error));
+  const auto mode = spin.value->count() == 0 ? BusyPoll::Mode::Off : BusyPoll::Mode::Fixed;
+  return ParseResult<BusyPoll>::ok(BusyPoll{mode, *spin.value});
+}
+
 std::string formatBusyPoll(const BusyPoll& busy_poll) {
   switch (busy_poll.mode) {
     case BusyPoll::Mode::Adaptive:

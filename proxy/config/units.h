@@ -18,10 +18,11 @@ ParseResult<std::uint64_t> parseUnsigned(std::string_view text);
 // <digits><unit>, unit one of ms, s, m, h. A bare number is an error, because "30" could mean seconds or ms.
 ParseResult<Duration> parseDuration(std::string_view text);
 
-// A spin time for busy polling: "off", or <digits>us / <digits>ms ("auto", named in the error, is the
-// loader's). Microseconds, because the useful values (tens to hundreds of µs: about one loopback round trip)
-// are below a millisecond.
+// A spin time for busy polling: "off", or <digits>us / <digits>ms. Microseconds, because the useful values
+// (tens to hundreds of µs: about one loopback round trip) are below a millisecond.
 ParseResult<std::chrono::microseconds> parseSpinTime(std::string_view text);
+// busy_poll: "auto" (adaptive), or a spin time: "off"/0 → off, else that fixed time. The loader bounds it.
+ParseResult<BusyPoll> parseBusyPoll(std::string_view text);
 
 // <digits>[unit]: no unit or B = bytes; KiB, MiB, GiB = powers of 1024; KB, MB, GB = powers of 1000.
 ParseResult<std::uint64_t> parseSize(std::string_view text);
