@@ -117,6 +117,12 @@ TEST_P(StoreConformance, CostAboveTheLimitIsRejectedAndWritesNothing) {
     EXPECT_EQ(result.retry_after, 30s);
     EXPECT_EQ(store().pttl(rateLimitKey("huge", algorithm, 1s)), -2);
     EXPECT_EQ(store().pttl(rateLimitKey("huge", algorithm, 30s)), -2);
+    // One limit alone: its window is the retry_after.
+    const RateLimitResult alone = store().check({"huge-alone", algorithm, {{2, 5s}}, 3});
+    ASSERT_EQ(alone.status, StoreStatus::Ok);
+    EXPECT_FALSE(alone.allowed);
+    EXPECT_EQ(alone.retry_after, 5s);
+    EXPECT_EQ(store().pttl(rateLimitKey("huge-alone", algorithm, 5s)), -2);
   }
 }
 
