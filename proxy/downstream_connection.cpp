@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -180,9 +181,13 @@ void DownstreamConnection::doReadHead() {
   // Small reads while the head is small: an idle keep-alive connection then holds a small buffer (most heads
   // are a few hundred bytes); a larger head grows it.
   const auto step = buffer_.size() < 512 ? std::size_t{1024} : std::size_t{4096};
-  socket_.async_read_some(
-      buffer_.prepare(step),
-      [self = shared_from_this()](ErrorCode ec, std::size_t bytes) { self->onReadHead(ec, bytes); });
+  // The request path's reads and writes take their Asio operations from the worker's pools
+  // (proxy/operation_memory.h): no heap allocation per request, however many requests one handler resumes.
+  socket_.async_read_some(buffer_.prepare(step),
+                          asio::bind_allocator(worker_.readAllocator(),
+                                               [self = shared_from_this()](ErrorCode ec, std::size_t bytes) {
+                                                 self->onReadHead(ec, bytes);
+                                               }));
 }
 
 void DownstreamConnection::onReadHead(ErrorCode ec, std::size_t bytes) {
@@ -374,15 +379,15 @@ void DownstreamConnection::pumpRequestBody() {
                           parse_error)) {
     return onReadRequestBody(parse_error);
   }
-  socket_.async_read_some(buffer_.prepare(kChunkBytes),
-                          [self = shared_from_this()](ErrorCode ec, std::size_t n) {
-                            if (self->closed_) return;
-                            if (ec == asio::error::eof)
-                              return self->onReadRequestBody(http::parseEndOfStream(*self->request_));
-                            if (ec) return self->onReadRequestBody(ec);
-                            self->buffer_.commit(n);
-                            self->pumpRequestBody();
-                          });
+  socket_.async_read_some(
+      buffer_.prepare(kChunkBytes),
+      asio::bind_allocator(worker_.readAllocator(), [self = shared_from_this()](ErrorCode ec, std::size_t n) {
+        if (self->closed_) return;
+        if (ec == asio::error::eof) return self->onReadRequestBody(http::parseEndOfStream(*self->request_));
+        if (ec) return self->onReadRequestBody(ec);
+        self->buffer_.commit(n);
+        self->pumpRequestBody();
+      }));
 }
 
 void DownstreamConnection::onReadRequestBody(ErrorCode ec) {
@@ -408,9 +413,11 @@ void DownstreamConnection::onReadRequestBody(ErrorCode ec) {
 
 void DownstreamConnection::doWriteRequest(std::string_view data, bool last) {
   armDeadline(Waiting::Upstream, worker_.runtime().config->upstream.response_timeout);
-  asio::async_write(
-      upstream_->socket, to_upstream_.next(data, last),
-      [self = shared_from_this(), last](ErrorCode ec, std::size_t) { self->onWriteRequest(ec, last); });
+  asio::async_write(upstream_->socket, to_upstream_.next(data, last),
+                    asio::bind_allocator(worker_.writeAllocator(),
+                                         [self = shared_from_this(), last](ErrorCode ec, std::size_t) {
+                                           self->onWriteRequest(ec, last);
+                                         }));
 }
 
 void DownstreamConnection::onWriteRequest(ErrorCode ec, bool last) {
@@ -440,17 +447,19 @@ void DownstreamConnection::pumpResponse(http::ParseGoal goal) {
   ErrorCode parse_error;
   const auto room = goal == http::ParseGoal::SomeBody ? response_chunk_.size() : 0;
   if (http::parseBuffered(*response_, upstream_->buffer, goal, room, parse_error)) return done(parse_error);
-  upstream_->socket.async_read_some(upstream_->buffer.prepare(kChunkBytes),
-                                    [self = shared_from_this(), done, goal](ErrorCode ec, std::size_t n) {
-                                      if (self->closed_) return;
-                                      if (!self->upstream_)
-                                        return done(asio::error::operation_aborted);  // let go of meanwhile
-                                      if (ec == asio::error::eof)
-                                        return done(http::parseEndOfStream(*self->response_));
-                                      if (ec) return done(ec);
-                                      self->upstream_->buffer.commit(n);
-                                      self->pumpResponse(goal);
-                                    });
+  upstream_->socket.async_read_some(
+      upstream_->buffer.prepare(kChunkBytes),
+      asio::bind_allocator(worker_.readAllocator(),
+                           [self = shared_from_this(), done, goal](ErrorCode ec, std::size_t n) {
+                             if (self->closed_) return;
+                             if (!self->upstream_)
+                               return done(asio::error::operation_aborted);  // let go of meanwhile
+                             if (ec == asio::error::eof)
+                               return done(http::parseEndOfStream(*self->response_));
+                             if (ec) return done(ec);
+                             self->upstream_->buffer.commit(n);
+                             self->pumpResponse(goal);
+                           }));
 }
 
 bool DownstreamConnection::retryOnFreshConnection(ErrorCode ec) {
@@ -529,9 +538,11 @@ void DownstreamConnection::onReadResponseBody(ErrorCode ec) {
 
 void DownstreamConnection::doWriteResponse(std::string_view data, bool last) {
   armDeadline(Waiting::Client, worker_.runtime().config->limits.idle_timeout);
-  asio::async_write(
-      socket_, to_client_.next(data, last),
-      [self = shared_from_this(), last](ErrorCode ec, std::size_t) { self->onWriteResponse(ec, last); });
+  asio::async_write(socket_, to_client_.next(data, last),
+                    asio::bind_allocator(worker_.writeAllocator(),
+                                         [self = shared_from_this(), last](ErrorCode ec, std::size_t) {
+                                           self->onWriteResponse(ec, last);
+                                         }));
 }
 
 void DownstreamConnection::onWriteResponse(ErrorCode ec, bool last) {

@@ -18,6 +18,7 @@
 #include "filters/filter.h"
 #include "proxy/buffer_pool.h"
 #include "proxy/http/field_block_pool.h"
+#include "proxy/operation_memory.h"
 #include "proxy/runtime.h"
 #include "proxy/upstream_pool.h"
 #include "store/store.h"
@@ -58,6 +59,9 @@ class Worker {
   AccessLog& accessLog() { return access_log_; }
   BufferPool& buffers() { return buffers_; }
   http::FieldBlockPool& fieldBlocks() { return field_blocks_; }
+  // For a connection's reads and writes: asio::bind_allocator(readAllocator(), handler).
+  OperationAllocator<void> readAllocator() { return OperationAllocator<void>(read_memory_); }
+  OperationAllocator<void> writeAllocator() { return OperationAllocator<void>(write_memory_); }
   bool draining() const { return draining_; }
   void add(DownstreamConnection* connection);
   void remove(DownstreamConnection* connection);
@@ -76,6 +80,10 @@ class Worker {
 
   // First, so destroyed last: a connection gives its block back as it goes, whenever that is.
   http::FieldBlockPool field_blocks_;
+  // Before io_: operations destroyed with it give their memory back here. The sizes fit a connection's
+  // operations (x86-64, GCC 12, Boost 1.81: a read about 150 bytes, a write about 460), with room to spare.
+  OperationMemory read_memory_{256};
+  OperationMemory write_memory_{640};
   int index_;
   // One thread runs it, and only it touches sockets and timers: the reactor's per-descriptor locks can go
   // (UNSAFE_IO). Posting from other threads (drain, stop) stays safe: the scheduler keeps its lock.
