@@ -42,14 +42,22 @@ bool isUnreservedInComponent(char c) {
   }
 }
 
-std::string decodeValue(std::string_view raw) {
+// Into `out`, whose memory is reused when no escape needs decoding (the usual case).
+void decodeValueInto(std::string_view raw, std::string& out) {
   std::string_view value = trim(raw);
   if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
     value = value.substr(1, value.size() - 2);
-  if (value.find('%') == std::string_view::npos) return std::string(value);
+  if (value.find('%') == std::string_view::npos) {
+    out.assign(value);
+    return;
+  }
   // Like the npm library's tryDecode: a value that does not decode is kept as sent.
   auto decoded = percentDecode(value);
-  return decoded ? std::move(*decoded) : std::string(value);
+  if (decoded) {
+    out = std::move(*decoded);
+  } else {
+    out.assign(value);
+  }
 }
 
 // Scans one field, calling on_match(raw_value) for each pair whose name is `name`. Returns false to stop
@@ -71,8 +79,11 @@ bool scanField(std::string_view field, std::string_view name, OnMatch&& on_match
 
 }  // namespace
 
-CookieLookup findCookie(std::span<const std::string_view> cookie_fields, std::string_view name) {
+CookieLookup findCookie(std::span<const std::string_view> cookie_fields, std::string_view name,
+                        std::string reuse) {
   CookieLookup result;
+  result.value = std::move(reuse);
+  result.value.clear();
   for (const std::string_view field : cookie_fields) {
     const bool go_on = scanField(field, name, [&](std::string_view raw) {
       if (result.status == CookieLookup::Status::Found) {
@@ -81,7 +92,7 @@ CookieLookup findCookie(std::span<const std::string_view> cookie_fields, std::st
         return false;
       }
       result.status = CookieLookup::Status::Found;
-      result.value = decodeValue(raw);
+      decodeValueInto(raw, result.value);
       return true;
     });
     if (!go_on) break;
@@ -89,11 +100,11 @@ CookieLookup findCookie(std::span<const std::string_view> cookie_fields, std::st
   return result;
 }
 
-CookieLookup findCookie(const RequestHeader& request, std::string_view name) {
+CookieLookup findCookie(const RequestHeader& request, std::string_view name, std::string reuse) {
   boost::container::small_vector<std::string_view, 4> fields;  // requests rarely carry more Cookie fields
   const auto range = request.equal_range(boost::beast::http::field::cookie);
   for (auto it = range.first; it != range.second; ++it) fields.push_back(it->value());
-  return findCookie(std::span<const std::string_view>(fields.data(), fields.size()), name);
+  return findCookie(std::span<const std::string_view>(fields.data(), fields.size()), name, std::move(reuse));
 }
 
 // Unlike decodeURIComponent this does not reject escapes that decode to invalid UTF-8: every caller validates

@@ -23,10 +23,13 @@ struct CookieLookup {
 };
 
 // Looks for `name` (compared exactly, as cookie names are case-sensitive) in the given Cookie field values.
-CookieLookup findCookie(std::span<const std::string_view> cookie_fields, std::string_view name);
+// `reuse`: a string whose memory the found value may take over (a connection's requests then do not each
+// allocate one); its contents do not matter.
+CookieLookup findCookie(std::span<const std::string_view> cookie_fields, std::string_view name,
+                        std::string reuse = {});
 
 // The same over every Cookie field of a request header.
-CookieLookup findCookie(const RequestHeader& request, std::string_view name);
+CookieLookup findCookie(const RequestHeader& request, std::string_view name, std::string reuse = {});
 
 // decodeURIComponent's percent-decoding: nullopt when a '%' is not followed by two hex digits.
 std::optional<std::string> percentDecode(std::string_view text);

@@ -63,21 +63,25 @@ struct RequestInfo {
   // identity.
   std::optional<std::string> predicted_user;
 
-  // Back to a default-constructed RequestInfo, except that the strings every request fills keep their memory:
-  // the connection reuses one RequestInfo, so that a request id or a path costs no allocation. (A field added
-  // later is reset too: everything but these four buffers comes from a fresh RequestInfo.)
+  // Back to a default-constructed RequestInfo, except that the strings every request fills, and the roles
+  // list, keep their memory: the connection reuses one RequestInfo, so that a request id, a path or a
+  // session's roles cost no allocation. (A field added later is reset too: everything but these buffers comes
+  // from a fresh RequestInfo.)
   void reset() {
     std::string ip = std::move(client_ip), route = std::move(route_name), id = std::move(request_id),
                 target_path = std::move(path);
+    std::vector<std::string> role_list = std::move(roles);
     *this = RequestInfo{};
     client_ip = std::move(ip);
     route_name = std::move(route);
     request_id = std::move(id);
     path = std::move(target_path);
+    roles = std::move(role_list);
     client_ip.clear();
     route_name.clear();
     request_id.clear();
     path.clear();
+    roles.clear();
   }
 };
 

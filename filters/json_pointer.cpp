@@ -61,18 +61,26 @@ std::optional<std::string> readScalarString(const boost::json::value& document, 
 
 std::optional<std::vector<std::string>> readStringList(const boost::json::value& document,
                                                        std::string_view pointer) {
-  const boost::json::value* found = findPointer(document, pointer);
-  if (found == nullptr) return std::nullopt;
-  if (const auto* text = found->if_string())
-    return std::vector<std::string>{std::string(text->data(), text->size())};
-  const auto* array = found->if_array();
-  if (array == nullptr) return std::nullopt;
   std::vector<std::string> strings;
-  strings.reserve(array->size());
-  for (const boost::json::value& element : *array) {
-    if (const auto* text = element.if_string()) strings.emplace_back(text->data(), text->size());
-  }
+  if (!readStringListInto(document, pointer, strings)) return std::nullopt;
   return strings;
+}
+
+bool readStringListInto(const boost::json::value& document, std::string_view pointer,
+                        std::vector<std::string>& out) {
+  out.clear();
+  const boost::json::value* found = findPointer(document, pointer);
+  if (found == nullptr) return false;
+  if (const auto* text = found->if_string()) {
+    out.emplace_back(text->data(), text->size());
+    return true;
+  }
+  const auto* array = found->if_array();
+  if (array == nullptr) return false;
+  for (const boost::json::value& element : *array) {
+    if (const auto* text = element.if_string()) out.emplace_back(text->data(), text->size());
+  }
+  return true;
 }
 
 std::optional<std::int64_t> readTimestampMillis(const boost::json::value& document,

@@ -23,6 +23,10 @@ std::optional<std::string> readScalarString(const boost::json::value& document, 
 // A string (one element) or an array whose string elements are kept (others are skipped).
 std::optional<std::vector<std::string>> readStringList(const boost::json::value& document,
                                                        std::string_view pointer);
+// The same into `out`, replacing what it held (its memory is reused); false, with `out` emptied, where
+// readStringList says nullopt.
+bool readStringListInto(const boost::json::value& document, std::string_view pointer,
+                        std::vector<std::string>& out);
 
 // An instant as epoch milliseconds: a number (epoch ms, as Date.now() writes) or an ISO-8601 string.
 std::optional<std::int64_t> readTimestampMillis(const boost::json::value& document, std::string_view pointer);

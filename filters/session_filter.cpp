@@ -159,8 +159,9 @@ struct SessionShared {
   SessionClock clock;
   Counters counters;
 
-  SessionId sessionIdFrom(const RequestHeader& request) const {
-    CookieLookup cookie = findCookie(request, policy->cookie);
+  // `reuse`: a string whose memory a plain id may take over (see SessionFilter's spare_id).
+  SessionId sessionIdFrom(const RequestHeader& request, std::string reuse = {}) const {
+    CookieLookup cookie = findCookie(request, policy->cookie, std::move(reuse));
     switch (cookie.status) {
       case CookieLookup::Status::Absent:
         return {Outcome::Missing, {}};
@@ -282,7 +283,12 @@ Decision decideOnStoreResult(SessionShared& shared, PolicyWorkerState& state, Pe
     rememberUser(state, pending.id, nullptr);
     return shared.withoutSession(Outcome::Expired, *pending.request, *pending.info);
   }
-  std::optional<SessionIdentity> identity = parseSessionIdentity(result.value, *shared.policy);
+  // The roles list of the request's RequestInfo (empty, unless an earlier session filter set an identity)
+  // lends its memory to the parse, and gets it back from withIdentity.
+  SessionIdentity reuse;
+  if (!pending.info->user) reuse.roles = std::move(pending.info->roles);
+  std::optional<SessionIdentity> identity =
+      parseSessionIdentity(result.value, *shared.policy, std::move(reuse));
   if (!identity) {
     rememberUser(state, pending.id, nullptr);
     return shared.withoutSession(Outcome::Invalid, *pending.request, *pending.info);
@@ -302,7 +308,8 @@ class SessionFilter final : public Filter {
   // The session id is read here, once (an express cookie costs an HMAC), and the user it had last time is
   // published for later filters' prefetch.
   void onPrefetch(const RequestHeader& request, RequestInfo& info) override {
-    const SessionId& session = request_.prefetched.emplace(shared_->sessionIdFrom(request));
+    const SessionId& session =
+        request_.prefetched.emplace(shared_->sessionIdFrom(request, std::move(request_.spare_id)));
     if (session.outcome != Outcome::Valid) return;
     if (const std::string* user = state().last_user.find(session.id)) {
       info.predicted_user = *user;
@@ -312,8 +319,8 @@ class SessionFilter final : public Filter {
   FilterStatus onRequest(RequestHeader& request, RequestInfo& info, FilterCallbacks& callbacks) override {
     stripIdentityHeaders(request, shared_->identity_headers);
 
-    SessionId session =
-        request_.prefetched ? std::move(*request_.prefetched) : shared_->sessionIdFrom(request);
+    SessionId session = request_.prefetched ? std::move(*request_.prefetched)
+                                            : shared_->sessionIdFrom(request, std::move(request_.spare_id));
     request_.prefetched.reset();
     if (session.outcome != Outcome::Valid) {
       return answerNow(shared_->withoutSession(session.outcome, request, info), callbacks);
@@ -362,12 +369,15 @@ class SessionFilter final : public Filter {
 
   void reset() override {
     generation_.advance();
-    // A fresh RequestState, except that the store key keeps its buffer (emptied): the next key is written
-    // into it without allocating.
+    // A fresh RequestState, except that the store key and the spare id keep their buffers (emptied): the next
+    // key and id are written into them without allocating.
     std::string key_buffer = std::move(request_.store_lookup.key);
+    std::string id_buffer = std::move(request_.spare_id);
     request_ = RequestState{};
     key_buffer.clear();
+    id_buffer.clear();
     request_.store_lookup.key = std::move(key_buffer);
+    request_.spare_id = std::move(id_buffer);
   }
 
  private:
@@ -376,6 +386,7 @@ class SessionFilter final : public Filter {
     std::optional<SessionId> prefetched;  // read by onPrefetch
     std::optional<PendingLookup> lookup;  // the store lookup the request is held for, until it answers
     store::SessionLookup store_lookup;    // what the store was asked (kept for its key's buffer)
+    std::string spare_id;  // the last lookup's id, whose memory the next request's cookie value takes over
   };
 
   void onStoreResult(store::SessionResult result) {
@@ -383,6 +394,7 @@ class SessionFilter final : public Filter {
     PendingLookup pending = std::move(*request_.lookup);
     request_.lookup.reset();
     Decision decision = decideOnStoreResult(*shared_, state(), pending, std::move(result));
+    request_.spare_id = std::move(pending.id);  // before deliver: from there on, members are off limits
     deliver(*pending.callbacks, std::move(decision));
   }
 

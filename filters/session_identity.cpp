@@ -18,7 +18,8 @@ bool isUsableRole(std::string_view role) {
 }  // namespace
 
 std::optional<SessionIdentity> parseSessionIdentity(std::string_view stored,
-                                                    const config::SessionPolicy& policy) {
+                                                    const config::SessionPolicy& policy,
+                                                    SessionIdentity reuse) {
   boost::system::error_code ec;
   // Parsed into stack memory (a session is usually a few hundred bytes; a larger one spills to the heap): the
   // document lives only in this function, so no allocation per request is needed for it.
@@ -27,15 +28,15 @@ std::optional<SessionIdentity> parseSessionIdentity(std::string_view stored,
   const boost::json::value document = boost::json::parse(stored, ec, &memory);
   if (ec) return std::nullopt;
 
-  SessionIdentity identity;
+  SessionIdentity identity = std::move(reuse);
+  identity.expires_at_ms.reset();
   auto user = readScalarString(document, policy.user_pointer);
   if (!user || user->empty() || !http::isFieldValue(*user)) return std::nullopt;
   identity.user = std::move(*user);
 
-  if (auto roles = readStringList(document, policy.roles_pointer)) {
-    identity.roles = std::move(*roles);
-    std::erase_if(identity.roles, [](const std::string& role) { return !isUsableRole(role); });
-  }
+  // Absent or not a list: no roles (readStringListInto leaves the list empty).
+  readStringListInto(document, policy.roles_pointer, identity.roles);
+  std::erase_if(identity.roles, [](const std::string& role) { return !isUsableRole(role); });
 
   if (!policy.expires_pointer.empty()) {
     const boost::json::value* expires = findPointer(document, policy.expires_pointer);

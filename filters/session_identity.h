@@ -24,7 +24,10 @@ struct SessionIdentity {
 // be absent (none). A role that holds a comma or a control character is dropped: it could not be told apart
 // in the comma-separated roles header. An absent or null expiry means none (express-session writes null for
 // cookies without maxAge).
+// `reuse`: an identity whose memory (the roles list above all) the result may take over, so that a
+// connection's requests do not each allocate one; its contents do not matter.
 std::optional<SessionIdentity> parseSessionIdentity(std::string_view stored,
-                                                    const config::SessionPolicy& policy);
+                                                    const config::SessionPolicy& policy,
+                                                    SessionIdentity reuse = {});
 
 }  // namespace gatehouse::filters

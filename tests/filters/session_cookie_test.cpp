@@ -1,6 +1,7 @@
 #include "filters/cookie.h"
 
 #include <array>
+#include <string>
 #include <string_view>
 
 #include <gtest/gtest.h>
@@ -13,6 +14,22 @@ using Status = CookieLookup::Status;
 CookieLookup find(std::string_view header, std::string_view name) {
   const std::array<std::string_view, 1> fields{header};
   return findCookie(fields, name);
+}
+
+// The session filter hands over the last request's id: the value is written into that memory, and a value
+// that needs no decoding allocates nothing.
+TEST(CookieParsing, TheFoundValueTakesOverTheMemoryItIsGiven) {
+  std::string reuse = "an-id-of-an-earlier-request-long-enough-to-be-on-the-heap";
+  const char* const memory = reuse.data();
+  const std::array<std::string_view, 1> fields{"theme=dark; sid=0123456789abcdef0123456789abcdef"};
+  const CookieLookup found = findCookie(fields, "sid", std::move(reuse));
+  ASSERT_EQ(found.status, Status::Found);
+  EXPECT_EQ(found.value, "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(found.value.data(), memory);
+
+  const CookieLookup absent = findCookie(fields, "other", std::string("leftover-text-that-must-not-show"));
+  EXPECT_EQ(absent.status, Status::Absent);
+  EXPECT_TRUE(absent.value.empty());
 }
 
 TEST(CookieParsing, FindsTheNamedCookieAmongOthers) {

@@ -90,6 +90,33 @@ TEST(SessionIdentity, ReadsAnExpressSession) {
   EXPECT_EQ(identity->expires_at_ms, parseIso8601Millis("2026-11-26T20:29:16.751Z"));
 }
 
+// The session filter lends the request's roles list to the parse: the result keeps its memory, and nothing
+// of what it held before.
+TEST(SessionIdentity, TakesOverTheMemoryOfTheIdentityItReuses) {
+  SessionIdentity reuse;
+  reuse.user = "previous-user-with-a-long-name";
+  reuse.roles = {"stale", "roles", "of", "an", "earlier", "request"};
+  reuse.expires_at_ms = 1;
+  const std::string* const roles_memory = reuse.roles.data();
+
+  const auto identity = parseSessionIdentity(R"({"user":{"username":"alice","role":"admin"}})",
+                                             expressPolicy(), std::move(reuse));
+  ASSERT_TRUE(identity);
+  EXPECT_EQ(identity->user, "alice");
+  EXPECT_EQ(identity->roles, Strings{"admin"});
+  EXPECT_EQ(identity->roles.data(), roles_memory);
+  EXPECT_FALSE(identity->expires_at_ms);
+}
+
+TEST(JsonPointer, ReadStringListIntoReplacesWhatTheListHeld) {
+  const auto doc = boost::json::parse(R"({"many":["admin","editor"],"n":3})");
+  std::vector<std::string> out{"old"};
+  EXPECT_TRUE(readStringListInto(doc, "/many", out));
+  EXPECT_EQ(out, (Strings{"admin", "editor"}));
+  EXPECT_FALSE(readStringListInto(doc, "/n", out));
+  EXPECT_TRUE(out.empty());
+}
+
 TEST(SessionIdentity, ReadsThePlainSeedShape) {
   config::SessionPolicy policy;
   policy.format = config::SessionFormat::Plain;

@@ -17,8 +17,9 @@ TEST(RequestInfo, ResetClearsEveryFieldAndKeepsTheStringsMemory) {
   info.path = "/a/path/longer/than/the/inline/buffer";
   info.wants_json = true;
   info.user = "alice";
-  info.roles = {"admin"};
+  info.roles = {"admin", "editor", "viewer"};
   info.predicted_user = "alice";
+  const auto roles_capacity = info.roles.capacity();
   const auto id_capacity = info.request_id.capacity();
   const auto path_capacity = info.path.capacity();
 
@@ -34,6 +35,7 @@ TEST(RequestInfo, ResetClearsEveryFieldAndKeepsTheStringsMemory) {
   EXPECT_FALSE(info.predicted_user);
   EXPECT_EQ(info.request_id.capacity(), id_capacity);
   EXPECT_EQ(info.path.capacity(), path_capacity);
+  EXPECT_EQ(info.roles.capacity(), roles_capacity);  // the session filter fills it again without allocating
 }
 
 }  // namespace
