@@ -273,7 +273,7 @@ void deliver(FilterCallbacks& callbacks, Decision decision) {
 }
 
 Decision decideOnStoreResult(SessionShared& shared, PolicyWorkerState& state, PendingLookup& pending,
-                             store::SessionResult result) {
+                             const store::SessionResult& result) {
   if (result.status != store::StoreStatus::Ok) {
     // The touch did not happen: let the next request of this session try again.
     if (pending.touched) state.last_touch.erase(pending.id);
@@ -354,10 +354,10 @@ class SessionFilter final : public Filter {
     // The store may answer before lookupSession returns (memory store): the callback then resumes or replies
     // from inside onRequest, which the filter contract allows, and this filter may not touch its members
     // afterwards.
-    store_.lookupSession(lookup, [this, ticket = generation_.ticket()](store::SessionResult result) {
+    store_.lookupSession(lookup, [this, ticket = generation_.ticket()](const store::SessionResult& result) {
       // Cancelled, reset for another request, or destroyed: `this` is off limits.
       if (!ticket.isCurrent()) return;
-      onStoreResult(std::move(result));
+      onStoreResult(result);
     });
     return FilterStatus::Stop;
   }
@@ -389,11 +389,11 @@ class SessionFilter final : public Filter {
     std::string spare_id;  // the last lookup's id, whose memory the next request's cookie value takes over
   };
 
-  void onStoreResult(store::SessionResult result) {
+  void onStoreResult(const store::SessionResult& result) {
     if (!request_.lookup) return;  // a second answer would be a store bug: never act twice
     PendingLookup pending = std::move(*request_.lookup);
     request_.lookup.reset();
-    Decision decision = decideOnStoreResult(*shared_, state(), pending, std::move(result));
+    Decision decision = decideOnStoreResult(*shared_, state(), pending, result);
     request_.spare_id = std::move(pending.id);  // before deliver: from there on, members are off limits
     deliver(*pending.callbacks, std::move(decision));
   }

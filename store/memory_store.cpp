@@ -213,6 +213,7 @@ std::int64_t MemoryStore::nowMs() const {
 void MemoryStore::lookupSession(const SessionLookup& lookup, SessionCallback done) {
   const std::int64_t now_ms = nowMs();
   SessionResult result;
+  std::string value_copy;  // taken under the shard's lock: another worker may replace the entry after it
   Shard& shard = shardFor(lookup.key);
   {
     const std::lock_guard lock(shard.mutex);
@@ -220,14 +221,15 @@ void MemoryStore::lookupSession(const SessionLookup& lookup, SessionCallback don
     if (Shard::Entry* entry = shard.find(lookup.key, now_ms)) {
       if (const std::string* value = std::get_if<std::string>(&entry->value)) {
         result.found = true;
-        result.value = *value;
+        value_copy = *value;
+        result.value = value_copy;
         if (lookup.touch_ttl > Millis{0}) shard.setExpiry(*entry, now_ms + lookup.touch_ttl.count());
       } else {
         result.status = StoreStatus::Error;  // a rate-limit key: Redis's GET answers WRONGTYPE
       }
     }
   }
-  done(std::move(result));
+  done(result);
 }
 
 void MemoryStore::checkRateLimit(const RateLimitCheck& check, RateLimitCallback done) {

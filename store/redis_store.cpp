@@ -81,11 +81,11 @@ void RedisStore::lookupSession(const SessionLookup& lookup, SessionCallback done
     result.status = statusOf(status, reply);
     if (result.status == StoreStatus::Ok && reply.type == RedisReply::Type::String) {
       result.found = true;
-      result.value = reply.str;
+      result.value = reply.str;  // a view: the reply outlives the call below
     } else if (result.status == StoreStatus::Ok && !reply.isNil()) {
       result.status = StoreStatus::Error;
     }
-    done(std::move(result));
+    done(result);
   });
   if (lookup.touch_ttl > Millis{0}) {
     // Issued in the same turn as the GET, so both leave in one write. The touch is best effort: the lookup's

@@ -41,10 +41,13 @@ struct SessionLookup {
   Millis touch_ttl{0};  // > 0: also reset the key's TTL to this (rolling sessions), in the same round trip
 };
 
+// Handed to the callback by reference and valid only during the call: `value` points into the store's reply
+// (Redis) or a copy the call owns (memory store), so that a lookup copies the session nowhere. A caller that
+// keeps the value copies it.
 struct SessionResult {
   StoreStatus status = StoreStatus::Ok;
-  bool found = false;  // meaningful when status == Ok
-  std::string value;   // the stored value (JSON text) when found
+  bool found = false;      // meaningful when status == Ok
+  std::string_view value;  // the stored value (JSON text) when found
 };
 
 // ---- rate limits
@@ -88,7 +91,7 @@ struct RateLimitResult {
 
 // Completion callbacks: a filter's handler (its `this` and a liveness token) is stored inline, so that a
 // lookup or a check allocates nothing for it.
-using SessionCallback = InlineFunction<void(SessionResult), 48>;
+using SessionCallback = InlineFunction<void(const SessionResult&), 48>;
 using RateLimitCallback = InlineFunction<void(RateLimitResult), 48>;
 using StatusCallback = InlineFunction<void(StoreStatus), 48>;
 

@@ -24,11 +24,17 @@ class MemoryStoreTest : public ::testing::Test {
     return MemoryStore(MemoryStoreOptions{max_keys, shards, [this] { return now_ms_.load(); }});
   }
 
-  static SessionResult lookup(MemoryStore& store, const std::string& key, Millis touch = 0ms) {
-    SessionResult out;
+  // What a lookup answered, copied out of the callback (its value is valid only during the call).
+  struct Answer {
+    StoreStatus status = StoreStatus::Ok;
+    bool found = false;
+    std::string value;
+  };
+  static Answer lookup(MemoryStore& store, const std::string& key, Millis touch = 0ms) {
+    Answer out;
     bool called = false;
-    store.lookupSession(SessionLookup{key, touch}, [&](SessionResult result) {
-      out = std::move(result);
+    store.lookupSession(SessionLookup{key, touch}, [&](const SessionResult& result) {
+      out = Answer{result.status, result.found, std::string(result.value)};
       called = true;
     });
     EXPECT_TRUE(called) << "the memory store answers before the call returns";
@@ -52,7 +58,7 @@ class MemoryStoreTest : public ::testing::Test {
 TEST_F(MemoryStoreTest, SessionsAreFoundUntilTheirTtlPasses) {
   MemoryStore store = makeStore();
   store.putSession("sess:a", R"({"user":{"username":"ada"}})", 1000ms);
-  const SessionResult found = lookup(store, "sess:a");
+  const Answer found = lookup(store, "sess:a");
   EXPECT_EQ(found.status, StoreStatus::Ok);
   EXPECT_TRUE(found.found);
   EXPECT_EQ(found.value, R"({"user":{"username":"ada"}})");

@@ -256,7 +256,7 @@ TEST(RedisStore, RedisDownFailsFastWithUnavailable) {
   StoreStatus session_status = StoreStatus::Ok;
   StoreStatus check_status = StoreStatus::Ok;
   StoreStatus ping_status = StoreStatus::Ok;
-  store.lookupSession({"sess:x", 0ms}, [&](SessionResult result) {
+  store.lookupSession({"sess:x", 0ms}, [&](const SessionResult& result) {
     session_status = result.status;
     ++answers;
   });

@@ -142,19 +142,19 @@ TEST_P(StoreConformance, SessionsAreFoundMissingOrExpired) {
   store().putSession("sess:alive", R"({"user":{"username":"ada","role":"admin"}})", 10s);
   store().putSession("sess:short", "{}", 400ms);
 
-  const SessionResult alive = store().lookup("sess:alive");
+  const StoredSession alive = store().lookup("sess:alive");
   ASSERT_EQ(alive.status, StoreStatus::Ok);
   EXPECT_TRUE(alive.found);
   EXPECT_EQ(alive.value, R"({"user":{"username":"ada","role":"admin"}})");
 
-  const SessionResult missing = store().lookup("sess:missing");
+  const StoredSession missing = store().lookup("sess:missing");
   EXPECT_EQ(missing.status, StoreStatus::Ok);
   EXPECT_FALSE(missing.found);
   EXPECT_TRUE(missing.value.empty());
 
   EXPECT_TRUE(store().lookup("sess:short").found);
   store().wait(600ms);
-  const SessionResult expired = store().lookup("sess:short");
+  const StoredSession expired = store().lookup("sess:short");
   EXPECT_EQ(expired.status, StoreStatus::Ok);
   EXPECT_FALSE(expired.found);
 }

@@ -31,7 +31,7 @@ TEST(StoreFactory, EveryWorkerOfTheMemoryTypeSharesTheOneMemoryStore) {
 
   memory->putSession("sess:f", "value", 10s);
   bool found = false;
-  first->lookupSession({"sess:f", 0ms}, [&](SessionResult result) { found = result.found; });
+  first->lookupSession({"sess:f", 0ms}, [&](const SessionResult& result) { found = result.found; });
   EXPECT_TRUE(found) << "answered synchronously, from the shared store";
 
   const RateLimitCheck check{"shared", RateLimitAlgorithm::SlidingWindow, {{1, 60s}}, 1};

@@ -22,6 +22,16 @@ namespace gatehouse::store::testing {
 
 enum class Backend { Memory, Redis };
 
+// A session lookup's answer kept past its callback (a SessionResult's value is valid only during the call).
+struct StoredSession {
+  StoredSession() = default;
+  StoredSession(const SessionResult& result)  // NOLINT(google-explicit-constructor): the callback converts
+      : status(result.status), found(result.found), value(result.value) {}
+  StoreStatus status = StoreStatus::Ok;
+  bool found = false;
+  std::string value;
+};
+
 inline std::string backendName(const ::testing::TestParamInfo<Backend>& info) {
   return info.param == Backend::Memory ? "Memory" : "Redis";
 }
@@ -54,8 +64,8 @@ class StoreHarness {
   RateLimitResult check(const RateLimitCheck& request) {
     return await<RateLimitResult>([&](auto done) { store().checkRateLimit(request, std::move(done)); });
   }
-  SessionResult lookup(const std::string& key, Millis touch_ttl = Millis{0}) {
-    return await<SessionResult>([&](auto done) {
+  StoredSession lookup(const std::string& key, Millis touch_ttl = Millis{0}) {
+    return await<StoredSession>([&](auto done) {
       store().lookupSession(SessionLookup{key, touch_ttl}, std::move(done));
     });
   }
