@@ -6,9 +6,12 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <variant>
 #include <vector>
+
+#include <boost/container/small_vector.hpp>
 
 #include "store/rate_limit_keys.h"
 #include "store/sliding_log.h"
@@ -83,11 +86,23 @@ class MemoryStoreShard {
   }
 
   void setExpiry(Entry& entry, std::int64_t expires_at_ms) {
-    if (entry.expiry != expiries_.end()) expiries_.erase(entry.expiry);
+    // A sliding-window counter keeps its expiry through a window: nothing to move then.
+    if (expires_at_ms == entry.expires_at_ms) return;
     entry.expires_at_ms = expires_at_ms;
+    if (expires_at_ms == kNoExpiry) {
+      if (entry.expiry != expiries_.end()) expiries_.erase(entry.expiry);
+      entry.expiry = expiries_.end();
+      return;
+    }
+    if (entry.expiry != expiries_.end()) {
+      // Re-keyed in place (a node handle): no node freed and allocated again on every request.
+      auto node = expiries_.extract(entry.expiry);
+      node.key() = expires_at_ms;
+      entry.expiry = expiries_.insert(std::move(node));
+      return;
+    }
     // The recency list already points at the map's own key string: the expiry index shares it.
-    entry.expiry =
-        expires_at_ms == kNoExpiry ? expiries_.end() : expiries_.emplace(expires_at_ms, *entry.recency);
+    entry.expiry = expiries_.emplace(expires_at_ms, *entry.recency);
   }
 
   bool erase(const std::string& key, std::int64_t now_ms) {
@@ -137,18 +152,22 @@ namespace {
 
 using Shard = MemoryStoreShard;
 
+// One per limit of a check, inline for the usual one or two.
+template <typename T>
+using PerLimit = boost::container::small_vector<T, kInlineLimits>;
+
 // Evaluates a check whose per-limit state is a `State` (WindowCounter or RequestLog), with the shard locked.
 // Keys missing from the shard are evaluated as empty states and stored only when the request is admitted: a
 // rejected request writes nothing, as in the Lua scripts. Every key written gets the expiry the state calls
 // for.
 template <typename State, typename Evaluate, typename TimeToLive>
-RateLimitResult evaluateInShard(Shard& shard, const std::vector<std::string>& keys,
-                                const RateLimitCheck& check, std::int64_t now_ms, Evaluate evaluate,
-                                TimeToLive time_to_live) {
-  std::vector<std::optional<State>> fresh(keys.size());  // only for missing keys: a RequestLog allocates
-  std::vector<State*> states(keys.size());
-  std::vector<Shard::Entry*> entries(keys.size(), nullptr);
-  std::vector<bool> first_use(keys.size(), true);
+RateLimitResult evaluateInShard(Shard& shard, std::span<const std::string> keys, const RateLimitCheck& check,
+                                std::int64_t now_ms, Evaluate evaluate, TimeToLive time_to_live) {
+  // Inline for the usual one or two limits: no allocation per check.
+  PerLimit<std::optional<State>> fresh(keys.size());  // only for missing keys: a RequestLog allocates
+  PerLimit<State*> states(keys.size());
+  PerLimit<Shard::Entry*> entries(keys.size(), nullptr);
+  PerLimit<bool> first_use(keys.size(), true);
 
   for (std::size_t i = 0; i < keys.size(); ++i) {
     const auto same = std::find(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(i), keys[i]);
@@ -239,8 +258,7 @@ void MemoryStore::checkRateLimit(const RateLimitCheck& check, RateLimitCallback 
     done(std::move(invalid));
     return;
   }
-  std::vector<std::string> keys;
-  keys.reserve(check.limits.size());
+  PerLimit<std::string> keys;
   for (const WindowLimit& limit : check.limits)
     keys.push_back(rateLimitKey(check.key, check.algorithm, limit.window));
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 namespace gatehouse::store {
 
 void RequestLog::forgetUpTo(std::int64_t cutoff_ms) {
@@ -42,7 +44,7 @@ RateLimitResult evaluateSlidingLog(std::span<RequestLog* const> logs, std::span<
   result.now_ms = now_ms;
   result.limits.resize(limits.size());
 
-  std::vector<bool> admitted(limits.size());
+  boost::container::small_vector<bool, kInlineLimits> admitted(limits.size());  // no allocation per check
   for (std::size_t i = 0; i < limits.size(); ++i) {
     logs[i]->forgetUpTo(now_ms - limits[i].window.count());
     admitted[i] = logs[i]->count() + cost <= limits[i].requests;

@@ -4,6 +4,8 @@
 #include <optional>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 namespace gatehouse::store {
 namespace {
 
@@ -82,7 +84,7 @@ RateLimitResult evaluateSlidingWindow(std::span<WindowCounter* const> counters,
   result.now_ms = now_ms;
   result.limits.resize(limits.size());
 
-  std::vector<bool> admitted(limits.size());
+  boost::container::small_vector<bool, kInlineLimits> admitted(limits.size());  // no allocation per check
   for (std::size_t i = 0; i < limits.size(); ++i) {
     *counters[i] = rollWindowCounter(*counters[i], now_ms, limits[i].window.count());
     admitted[i] = WindowView{*counters[i], limits[i].requests, limits[i].window.count(), now_ms}.admits(cost);
