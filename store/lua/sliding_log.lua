@@ -55,7 +55,10 @@ if allowed then
         end
         redis.call('ZADD', key, unpack(args))
       end
-      redis.call('PEXPIRE', key, newest(key) + limits[i].window - now)
+      local last = newest(key)
+      if last then  -- nil when nothing is logged: a request of cost 0 on an empty log
+        redis.call('PEXPIRE', key, last + limits[i].window - now)
+      end
     end
     limits[i].count = redis.call('ZCARD', key)
   end

@@ -1,8 +1,8 @@
 // The Lua scripts against the C++ math, step for step. Redis's TIME cannot be faked, so the test runs the
 // real script text with its one `redis.call('TIME')` replaced by two extra arguments carrying a chosen time;
-// everything else is the script as shipped. Random histories (two limits, costs 1 to 3, times around today's
+// everything else is the script as shipped. Random histories (two limits, costs 0 to 3, times around today's
 // epoch) must give identical verdicts, retry_after, remaining and reset_after in Redis and in the memory
-// store's math. Every other history has a single limit, the common case, with costs 1 to 6: above the
+// store's math. Every other history has a single limit, the common case, with costs 0 to 6: above the
 // limit at times, which is never admitted.
 #include <gtest/gtest.h>
 
@@ -94,7 +94,7 @@ void compareRandomHistories(RateLimitAlgorithm algorithm, const std::string& scr
     for (int step = 0; step < 50; ++step) {
       now += std::uniform_int_distribution<std::int64_t>(0, 150)(random);
       RateLimitCheck check = base;
-      check.cost = static_cast<std::uint32_t>(std::uniform_int_distribution<int>(1, max_cost)(random));
+      check.cost = static_cast<std::uint32_t>(std::uniform_int_distribution<int>(0, max_cost)(random));
       std::vector<State*> pointers;
       for (State& state : states) pointers.push_back(&state);
       const RateLimitResult cpp = evaluate(pointers, check.limits, check.cost, now);
