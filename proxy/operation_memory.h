@@ -23,7 +23,9 @@ class OperationMemory {
   static constexpr std::size_t kMaxSpare = 1024;  // past this, returned blocks are freed
 
   // Requests up to `block_bytes` are served from the pool, larger ones from the heap directly.
-  explicit OperationMemory(std::size_t block_bytes) : block_bytes_(block_bytes) {}
+  explicit OperationMemory(std::size_t block_bytes) : block_bytes_(block_bytes) {
+    spare_.reserve(kMaxSpare);  // so that giving a block back never allocates
+  }
   OperationMemory(const OperationMemory&) = delete;
   OperationMemory& operator=(const OperationMemory&) = delete;
   ~OperationMemory() {
@@ -43,12 +45,8 @@ class OperationMemory {
 
   void deallocate(void* block, std::size_t bytes) noexcept {
     if (bytes <= block_bytes_ && spare_.size() < kMaxSpare) {
-      try {
-        spare_.push_back(block);
-        return;
-      } catch (const std::bad_alloc&) {
-        // No room to remember it: free it instead.
-      }
+      spare_.push_back(block);  // within the reserved capacity: cannot throw
+      return;
     }
     ::operator delete(block);
   }

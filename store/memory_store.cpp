@@ -11,8 +11,6 @@
 #include <variant>
 #include <vector>
 
-#include <boost/container/small_vector.hpp>
-
 #include "store/rate_limit_keys.h"
 #include "store/sliding_log.h"
 #include "store/sliding_window.h"
@@ -152,10 +150,6 @@ namespace {
 
 using Shard = MemoryStoreShard;
 
-// One per limit of a check, inline for the usual one or two.
-template <typename T>
-using PerLimit = boost::container::small_vector<T, kInlineLimits>;
-
 // Evaluates a check whose per-limit state is a `State` (WindowCounter or RequestLog), with the shard locked.
 // Keys missing from the shard are evaluated as empty states and stored only when the request is admitted: a
 // rejected request writes nothing, as in the Lua scripts. Every key written gets the expiry the state calls
@@ -163,7 +157,6 @@ using PerLimit = boost::container::small_vector<T, kInlineLimits>;
 template <typename State, typename Evaluate, typename TimeToLive>
 RateLimitResult evaluateInShard(Shard& shard, std::span<const std::string> keys, const RateLimitCheck& check,
                                 std::int64_t now_ms, Evaluate evaluate, TimeToLive time_to_live) {
-  // Inline for the usual one or two limits: no allocation per check.
   PerLimit<std::optional<State>> fresh(keys.size());  // only for missing keys: a RequestLog allocates
   PerLimit<State*> states(keys.size());
   PerLimit<Shard::Entry*> entries(keys.size(), nullptr);

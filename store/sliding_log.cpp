@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <vector>
 
-#include <boost/container/small_vector.hpp>
-
 namespace gatehouse::store {
 
 void RequestLog::forgetUpTo(std::int64_t cutoff_ms) {
@@ -44,7 +42,7 @@ RateLimitResult evaluateSlidingLog(std::span<RequestLog* const> logs, std::span<
   result.now_ms = now_ms;
   result.limits.resize(limits.size());
 
-  boost::container::small_vector<bool, kInlineLimits> admitted(limits.size());  // no allocation per check
+  PerLimit<bool> admitted(limits.size());
   for (std::size_t i = 0; i < limits.size(); ++i) {
     logs[i]->forgetUpTo(now_ms - limits[i].window.count());
     admitted[i] = logs[i]->count() + cost <= limits[i].requests;

@@ -4,8 +4,6 @@
 #include <optional>
 #include <vector>
 
-#include <boost/container/small_vector.hpp>
-
 namespace gatehouse::store {
 namespace {
 
@@ -84,7 +82,7 @@ RateLimitResult evaluateSlidingWindow(std::span<WindowCounter* const> counters,
   result.now_ms = now_ms;
   result.limits.resize(limits.size());
 
-  boost::container::small_vector<bool, kInlineLimits> admitted(limits.size());  // no allocation per check
+  PerLimit<bool> admitted(limits.size());
   for (std::size_t i = 0; i < limits.size(); ++i) {
     *counters[i] = rollWindowCounter(*counters[i], now_ms, limits[i].window.count());
     admitted[i] = WindowView{*counters[i], limits[i].requests, limits[i].window.count(), now_ms}.admits(cost);

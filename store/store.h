@@ -59,7 +59,10 @@ using config::WindowLimit;
 // A check's limits and their states, inline for the usual one or two limits: a check and its answer are built
 // for every rate-limited request.
 inline constexpr std::size_t kInlineLimits = 2;
-using WindowLimits = boost::container::small_vector<WindowLimit, kInlineLimits>;
+// One per limit of a check, inline for the usual one or two: no allocation per check.
+template <typename T>
+using PerLimit = boost::container::small_vector<T, kInlineLimits>;
+using WindowLimits = PerLimit<WindowLimit>;
 
 struct RateLimitCheck {
   // The base key. Implementations derive one key per limit from it; Redis keys carry the base key as a hash
@@ -80,10 +83,9 @@ struct LimitState {
 struct RateLimitResult {
   StoreStatus status = StoreStatus::Ok;
   bool allowed = true;
-  boost::container::small_vector<LimitState, kInlineLimits>
-      limits;               // one per RateLimitCheck::limits, in order
-  Millis retry_after{0};    // when !allowed: the earliest time a request of this cost could be admitted
-  std::int64_t now_ms = 0;  // the store's clock (Redis TIME), epoch milliseconds
+  PerLimit<LimitState> limits;  // one per RateLimitCheck::limits, in order
+  Millis retry_after{0};        // when !allowed: the earliest time a request of this cost could be admitted
+  std::int64_t now_ms = 0;      // the store's clock (Redis TIME), epoch milliseconds
 };
 
 // ---- the interface

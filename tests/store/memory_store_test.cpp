@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "store/rate_limit_keys.h"
+#include "tests/store/store_test_harness.h"
 
 namespace gatehouse::store {
 namespace {
@@ -24,17 +25,11 @@ class MemoryStoreTest : public ::testing::Test {
     return MemoryStore(MemoryStoreOptions{max_keys, shards, [this] { return now_ms_.load(); }});
   }
 
-  // What a lookup answered, copied out of the callback (its value is valid only during the call).
-  struct Answer {
-    StoreStatus status = StoreStatus::Ok;
-    bool found = false;
-    std::string value;
-  };
-  static Answer lookup(MemoryStore& store, const std::string& key, Millis touch = 0ms) {
-    Answer out;
+  static testing::StoredSession lookup(MemoryStore& store, const std::string& key, Millis touch = 0ms) {
+    testing::StoredSession out;
     bool called = false;
     store.lookupSession(SessionLookup{key, touch}, [&](const SessionResult& result) {
-      out = Answer{result.status, result.found, std::string(result.value)};
+      out = result;
       called = true;
     });
     EXPECT_TRUE(called) << "the memory store answers before the call returns";
@@ -58,7 +53,7 @@ class MemoryStoreTest : public ::testing::Test {
 TEST_F(MemoryStoreTest, SessionsAreFoundUntilTheirTtlPasses) {
   MemoryStore store = makeStore();
   store.putSession("sess:a", R"({"user":{"username":"ada"}})", 1000ms);
-  const Answer found = lookup(store, "sess:a");
+  const testing::StoredSession found = lookup(store, "sess:a");
   EXPECT_EQ(found.status, StoreStatus::Ok);
   EXPECT_TRUE(found.found);
   EXPECT_EQ(found.value, R"({"user":{"username":"ada"}})");
