@@ -10,6 +10,8 @@
 
 #include "filters/identity_headers.h"
 #include "proxy/access_log.h"
+#include "proxy/direct_write.h"
+#include "proxy/drained_read.h"
 #include "proxy/http/error_body.h"
 #include "proxy/http/field_scan.h"
 #include "proxy/http/forwarded.h"
@@ -183,11 +185,11 @@ void DownstreamConnection::doReadHead() {
   const auto step = buffer_.size() < 512 ? std::size_t{1024} : std::size_t{4096};
   // The request path's reads and writes take their Asio operations from the worker's pools
   // (proxy/operation_memory.h): no heap allocation per request, however many requests one handler resumes.
-  socket_.async_read_some(buffer_.prepare(step),
-                          asio::bind_allocator(worker_.readAllocator(),
-                                               [self = shared_from_this()](ErrorCode ec, std::size_t bytes) {
-                                                 self->onReadHead(ec, bytes);
-                                               }));
+  asyncReadDrained(socket_, buffer_.prepare(step),
+                   asio::bind_allocator(worker_.readAllocator(),
+                                        [self = shared_from_this()](ErrorCode ec, std::size_t bytes) {
+                                          self->onReadHead(ec, bytes);
+                                        }));
 }
 
 void DownstreamConnection::onReadHead(ErrorCode ec, std::size_t bytes) {
@@ -379,8 +381,8 @@ void DownstreamConnection::pumpRequestBody() {
                           parse_error)) {
     return onReadRequestBody(parse_error);
   }
-  socket_.async_read_some(
-      buffer_.prepare(kChunkBytes),
+  asyncReadDrained(
+      socket_, buffer_.prepare(kChunkBytes),
       asio::bind_allocator(worker_.readAllocator(), [self = shared_from_this()](ErrorCode ec, std::size_t n) {
         if (self->closed_) return;
         if (ec == asio::error::eof) return self->onReadRequestBody(http::parseEndOfStream(*self->request_));
@@ -413,11 +415,11 @@ void DownstreamConnection::onReadRequestBody(ErrorCode ec) {
 
 void DownstreamConnection::doWriteRequest(std::string_view data, bool last) {
   armDeadline(Waiting::Upstream, worker_.runtime().config->upstream.response_timeout);
-  asio::async_write(upstream_->socket, to_upstream_.next(data, last),
-                    asio::bind_allocator(worker_.writeAllocator(),
-                                         [self = shared_from_this(), last](ErrorCode ec, std::size_t) {
-                                           self->onWriteRequest(ec, last);
-                                         }));
+  writeDirect(upstream_->socket, to_upstream_.next(data, last), worker_.inlineDepth(),
+              asio::bind_allocator(worker_.writeAllocator(),
+                                   [self = shared_from_this(), last](ErrorCode ec, std::size_t) {
+                                     self->onWriteRequest(ec, last);
+                                   }));
 }
 
 void DownstreamConnection::onWriteRequest(ErrorCode ec, bool last) {
@@ -447,19 +449,17 @@ void DownstreamConnection::pumpResponse(http::ParseGoal goal) {
   ErrorCode parse_error;
   const auto room = goal == http::ParseGoal::SomeBody ? response_chunk_.size() : 0;
   if (http::parseBuffered(*response_, upstream_->buffer, goal, room, parse_error)) return done(parse_error);
-  upstream_->socket.async_read_some(
-      upstream_->buffer.prepare(kChunkBytes),
-      asio::bind_allocator(worker_.readAllocator(),
-                           [self = shared_from_this(), done, goal](ErrorCode ec, std::size_t n) {
-                             if (self->closed_) return;
-                             if (!self->upstream_)
-                               return done(asio::error::operation_aborted);  // let go of meanwhile
-                             if (ec == asio::error::eof)
-                               return done(http::parseEndOfStream(*self->response_));
-                             if (ec) return done(ec);
-                             self->upstream_->buffer.commit(n);
-                             self->pumpResponse(goal);
-                           }));
+  asyncReadDrained(upstream_->socket, upstream_->buffer.prepare(kChunkBytes),
+                   asio::bind_allocator(worker_.readAllocator(), [self = shared_from_this(), done, goal](
+                                                                     ErrorCode ec, std::size_t n) {
+                     if (self->closed_) return;
+                     if (!self->upstream_)
+                       return done(asio::error::operation_aborted);  // let go of meanwhile
+                     if (ec == asio::error::eof) return done(http::parseEndOfStream(*self->response_));
+                     if (ec) return done(ec);
+                     self->upstream_->buffer.commit(n);
+                     self->pumpResponse(goal);
+                   }));
 }
 
 bool DownstreamConnection::retryOnFreshConnection(ErrorCode ec) {
@@ -538,11 +538,11 @@ void DownstreamConnection::onReadResponseBody(ErrorCode ec) {
 
 void DownstreamConnection::doWriteResponse(std::string_view data, bool last) {
   armDeadline(Waiting::Client, worker_.runtime().config->limits.idle_timeout);
-  asio::async_write(socket_, to_client_.next(data, last),
-                    asio::bind_allocator(worker_.writeAllocator(),
-                                         [self = shared_from_this(), last](ErrorCode ec, std::size_t) {
-                                           self->onWriteResponse(ec, last);
-                                         }));
+  writeDirect(socket_, to_client_.next(data, last), worker_.inlineDepth(),
+              asio::bind_allocator(worker_.writeAllocator(),
+                                   [self = shared_from_this(), last](ErrorCode ec, std::size_t) {
+                                     self->onWriteResponse(ec, last);
+                                   }));
 }
 
 void DownstreamConnection::onWriteResponse(ErrorCode ec, bool last) {

@@ -62,6 +62,8 @@ class Worker {
   // For a connection's reads and writes: asio::bind_allocator(readAllocator(), handler).
   OperationAllocator<void> readAllocator() { return OperationAllocator<void>(read_memory_); }
   OperationAllocator<void> writeAllocator() { return OperationAllocator<void>(write_memory_); }
+  // How many write continuations run inside one another now (proxy/direct_write.h).
+  unsigned& inlineDepth() { return inline_depth_; }
   bool draining() const { return draining_; }
   void add(DownstreamConnection* connection);
   void remove(DownstreamConnection* connection);
@@ -104,6 +106,7 @@ class Worker {
   std::unordered_set<DownstreamConnection*> connections_;
   std::size_t requests_in_flight_ = 0;  // read by the event loop (runEventLoop), on this thread
   bool draining_ = false;
+  unsigned inline_depth_ = 0;
   std::atomic<bool> drained_{false};
   std::thread thread_;
 };

@@ -259,6 +259,35 @@ TEST(ProxyBasics, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_TRUE(result.closed);
 }
 
+// Forty requests in one write: each answer's write continues straight into the next buffered request
+// (proxy/direct_write.h), and every one must still be answered, once, in order.
+TEST(ProxyBasics, ManyPipelinedRequestsInOneWriteAreAllAnsweredInOrder) {
+  TestUpstream upstream([](const ReceivedRequest& request) {
+    UpstreamReply reply;
+    reply.body = request.target;
+    return reply;
+  });
+  ProxyInstance proxy(testConfig(upstream.address(), kCatchAll));
+  constexpr int kRequests = 40;
+  std::string requests;
+  for (int i = 0; i < kRequests; ++i) {
+    requests += "GET /r" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n";
+    requests += i + 1 == kRequests ? "Connection: close\r\n\r\n" : "\r\n";
+  }
+  const auto result = rawExchange(proxy.port(), requests, 5s);
+  std::size_t from = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    const std::string body = "/r" + std::to_string(i);
+    const auto at = result.data.find("\r\n\r\n" + body, from);
+    ASSERT_NE(at, std::string::npos) << "answer " << i << " missing or out of order:\n" << result.data;
+    from = at + 4 + body.size();
+    // The body ends there: the next response's status line, or the end of the stream.
+    EXPECT_TRUE(from == result.data.size() || result.data.compare(from, 5, "HTTP/") == 0) << body;
+  }
+  EXPECT_EQ(upstream.requestCount(), static_cast<std::size_t>(kRequests));
+  EXPECT_TRUE(result.closed);
+}
+
 TEST(ProxyBasics, SlowlorisGets408AndIsClosed) {
   TestUpstream upstream;
   ProxyInstance proxy(testConfig(upstream.address(), kCatchAll, "limits: {header_timeout: 300ms}\n"));
