@@ -11,7 +11,6 @@
 #include "filters/identity_headers.h"
 #include "proxy/access_log.h"
 #include "proxy/direct_write.h"
-#include "proxy/drained_read.h"
 #include "proxy/http/error_body.h"
 #include "proxy/http/field_scan.h"
 #include "proxy/http/forwarded.h"
@@ -185,11 +184,11 @@ void DownstreamConnection::doReadHead() {
   const auto step = buffer_.size() < 512 ? std::size_t{1024} : std::size_t{4096};
   // The request path's reads and writes take their Asio operations from the worker's pools
   // (proxy/operation_memory.h): no heap allocation per request, however many requests one handler resumes.
-  asyncReadDrained(socket_, buffer_.prepare(step),
-                   asio::bind_allocator(worker_.readAllocator(),
-                                        [self = shared_from_this()](ErrorCode ec, std::size_t bytes) {
-                                          self->onReadHead(ec, bytes);
-                                        }));
+  worker_.drainedReads().read(
+      socket_, buffer_.prepare(step),
+      asio::bind_allocator(
+          worker_.readAllocator(),
+          [self = shared_from_this()](ErrorCode ec, std::size_t bytes) { self->onReadHead(ec, bytes); }));
 }
 
 void DownstreamConnection::onReadHead(ErrorCode ec, std::size_t bytes) {
@@ -381,7 +380,7 @@ void DownstreamConnection::pumpRequestBody() {
                           parse_error)) {
     return onReadRequestBody(parse_error);
   }
-  asyncReadDrained(
+  worker_.drainedReads().read(
       socket_, buffer_.prepare(kChunkBytes),
       asio::bind_allocator(worker_.readAllocator(), [self = shared_from_this()](ErrorCode ec, std::size_t n) {
         if (self->closed_) return;
@@ -449,17 +448,19 @@ void DownstreamConnection::pumpResponse(http::ParseGoal goal) {
   ErrorCode parse_error;
   const auto room = goal == http::ParseGoal::SomeBody ? response_chunk_.size() : 0;
   if (http::parseBuffered(*response_, upstream_->buffer, goal, room, parse_error)) return done(parse_error);
-  asyncReadDrained(upstream_->socket, upstream_->buffer.prepare(kChunkBytes),
-                   asio::bind_allocator(worker_.readAllocator(), [self = shared_from_this(), done, goal](
-                                                                     ErrorCode ec, std::size_t n) {
-                     if (self->closed_) return;
-                     if (!self->upstream_)
-                       return done(asio::error::operation_aborted);  // let go of meanwhile
-                     if (ec == asio::error::eof) return done(http::parseEndOfStream(*self->response_));
-                     if (ec) return done(ec);
-                     self->upstream_->buffer.commit(n);
-                     self->pumpResponse(goal);
-                   }));
+  worker_.drainedReads().read(
+      upstream_->socket, upstream_->buffer.prepare(kChunkBytes),
+      asio::bind_allocator(worker_.readAllocator(),
+                           [self = shared_from_this(), done, goal](ErrorCode ec, std::size_t n) {
+                             if (self->closed_) return;
+                             if (!self->upstream_)
+                               return done(asio::error::operation_aborted);  // let go of meanwhile
+                             if (ec == asio::error::eof)
+                               return done(http::parseEndOfStream(*self->response_));
+                             if (ec) return done(ec);
+                             self->upstream_->buffer.commit(n);
+                             self->pumpResponse(goal);
+                           }));
 }
 
 bool DownstreamConnection::retryOnFreshConnection(ErrorCode ec) {

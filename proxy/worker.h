@@ -17,6 +17,7 @@
 
 #include "filters/filter.h"
 #include "proxy/buffer_pool.h"
+#include "proxy/drained_read.h"
 #include "proxy/http/field_block_pool.h"
 #include "proxy/operation_memory.h"
 #include "proxy/runtime.h"
@@ -62,6 +63,8 @@ class Worker {
   // For a connection's reads and writes: asio::bind_allocator(readAllocator(), handler).
   OperationAllocator<void> readAllocator() { return OperationAllocator<void>(read_memory_); }
   OperationAllocator<void> writeAllocator() { return OperationAllocator<void>(write_memory_); }
+  // The request path's reads (proxy/drained_read.h).
+  DrainedReads& drainedReads() { return drained_reads_; }
   // How many write continuations run inside one another now (proxy/direct_write.h).
   unsigned& inlineDepth() { return inline_depth_; }
   bool draining() const { return draining_; }
@@ -90,6 +93,7 @@ class Worker {
   // One thread runs it, and only it touches sockets and timers: the reactor's per-descriptor locks can go
   // (UNSAFE_IO). Posting from other threads (drain, stop) stays safe: the scheduler keeps its lock.
   boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  DrainedReads drained_reads_{io_};
   std::shared_ptr<const Runtime> runtime_;
   std::shared_ptr<store::MemoryStore> memory_;
   std::unique_ptr<store::Store> store_;

@@ -62,10 +62,10 @@ class DrainedReadTest : public ::testing::Test {
   // Starts a drained read into a buffer of `size` bytes; its result lands in `result`.
   void startRead(std::optional<Read>& result, std::size_t size) {
     result.reset();
-    asyncReadDrained(socket_, asio::buffer(buffer_.data(), size),
-                     [this, &result](boost::system::error_code ec, std::size_t bytes) {
-                       result = Read{ec, std::string(buffer_.data(), bytes)};
-                     });
+    reads_.read(socket_, asio::buffer(buffer_.data(), size),
+                [this, &result](boost::system::error_code ec, std::size_t bytes) {
+                  result = Read{ec, std::string(buffer_.data(), bytes)};
+                });
   }
 
   // Runs the event loop for a short while (loopback delivers at once), even with no read waiting, so that
@@ -77,6 +77,7 @@ class DrainedReadTest : public ::testing::Test {
   }
 
   asio::io_context io_;
+  DrainedReads reads_{io_};
   Socket socket_{io_};
   tcp::socket peer_{io_};
   std::array<char, 64> buffer_{};
@@ -177,6 +178,20 @@ TEST_F(DrainedReadTest, AsiosOwnReadAfterADrainedReadCompletesWhenDataArrives) {
   EXPECT_EQ(*got, "b");
 }
 
+TEST_F(DrainedReadTest, AnEmptyBufferReadsNothingAndIsNotTheEndOfTheStream) {
+  send("kept");
+  std::optional<Read> read;
+  startRead(read, 0);
+  settle();
+  ASSERT_TRUE(read);
+  EXPECT_FALSE(read->ec);
+  EXPECT_EQ(read->data, "");
+  startRead(read, buffer_.size());
+  settle();
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->data, "kept");
+}
+
 TEST_F(DrainedReadTest, TheEndOfTheStreamIsEof) {
   std::optional<Read> read;
   startRead(read, buffer_.size());
@@ -220,9 +235,10 @@ TEST(DrainedRead, TakesItsMemoryFromTheHandlersAllocatorAndGivesItBack) {
     Socket socket(io);
     acceptor.accept(socket);
     std::array<char, 16> buffer{};
-    asyncReadDrained(socket, asio::buffer(buffer),
-                     asio::bind_allocator(OperationAllocator<void>(memory),
-                                          [&](boost::system::error_code, std::size_t) { called = true; }));
+    DrainedReads reads(io);
+    reads.read(socket, asio::buffer(buffer),
+               asio::bind_allocator(OperationAllocator<void>(memory),
+                                    [&](boost::system::error_code, std::size_t) { called = true; }));
     EXPECT_EQ(memory.blocksCreated(), 1u);
     EXPECT_EQ(memory.spareBlocks(), 0u);
     io.poll();
