@@ -6,7 +6,6 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include "filters/identity_headers.h"
 #include "proxy/access_log.h"
@@ -662,8 +661,15 @@ void DownstreamConnection::sendLocalReply(filters::LocalReply reply, bool close)
   close_after_local_reply_ = close || !client_keep_alive_ || draining_ || worker_.draining();
   local_response_->keep_alive(!close_after_local_reply_);
   armDeadline(Waiting::Client, worker_.runtime().config->limits.idle_timeout);
-  bhttp::async_write(socket_, *local_response_,
-                     [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onWriteLocalReply(ec); });
+  // Head and body in one write, formatted as relayed responses are. Not a direct write: a local reply is
+  // often given from inside the filter chain, which must not see the exchange end (and reset) under it.
+  to_client_.setChunked(false);
+  to_client_.startResponse(local_response_->base());
+  asio::async_write(
+      socket_, to_client_.next(local_response_->body(), true),
+      asio::bind_allocator(worker_.writeAllocator(), [self = shared_from_this()](ErrorCode ec, std::size_t) {
+        self->onWriteLocalReply(ec);
+      }));
 }
 
 void DownstreamConnection::onWriteLocalReply(ErrorCode ec) {

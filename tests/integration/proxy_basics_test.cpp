@@ -41,6 +41,40 @@ TEST(ProxyBasics, NoMatchingRouteIs404WithJsonErrorAndRequestId) {
   EXPECT_EQ(client.get("/api/x").result_int(), 200);
 }
 
+// A local answer on the wire: its length without its body for HEAD (the connection then serves the next
+// request), its status line in the client's version, and the close an HTTP/1.0 client expects.
+TEST(ProxyBasics, LocalRepliesFollowTheRequestsMethodAndVersion) {
+  TestUpstream upstream;
+  ProxyInstance proxy(
+      testConfig(upstream.address(), "  - name: api\n    match: {prefix: /api/}\n    filters: []\n"));
+
+  const auto get =
+      rawExchange(proxy.port(), "GET /elsewhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const auto get_head_end = get.data.find("\r\n\r\n");
+  ASSERT_NE(get_head_end, std::string::npos) << get.data;
+  const auto body_size = get.data.size() - get_head_end - 4;
+  ASSERT_GT(body_size, 0u);
+  EXPECT_NE(get.data.find("Content-Length: " + std::to_string(body_size) + "\r\n"), std::string::npos)
+      << get.data;
+
+  const auto head = rawExchange(proxy.port(),
+                                "HEAD /elsewhere HTTP/1.1\r\nHost: x\r\n\r\n"
+                                "GET /api/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  ASSERT_EQ(head.data.rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u) << head.data;
+  EXPECT_NE(head.data.find("Content-Length: " + std::to_string(body_size) + "\r\n"), std::string::npos)
+      << head.data;
+  const auto second = head.data.find("\r\n\r\n") + 4;
+  EXPECT_EQ(head.data.compare(second, 15, "HTTP/1.1 200 OK"), 0) << "no body after the HEAD answer:\n"
+                                                                 << head.data;
+  EXPECT_TRUE(head.closed);
+
+  const auto old = rawExchange(proxy.port(), "GET /elsewhere HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(old.data.rfind("HTTP/1.0 404 Not Found\r\n", 0), 0u) << old.data;
+  EXPECT_EQ(old.data.size() - old.data.find("\r\n\r\n") - 4, body_size) << "the whole body:\n" << old.data;
+  EXPECT_TRUE(old.closed);
+  EXPECT_EQ(upstream.requestCount(), 1u);
+}
+
 TEST(ProxyBasics, RoutesMatchInOrderOnPrefixExactRegexMethodAndHost) {
   TestUpstream upstream([](const ReceivedRequest&) { return UpstreamReply{}; });
   const std::string routes =
