@@ -62,9 +62,12 @@ void writeDirect(Socket& socket, std::span<const boost::asio::const_buffer> buff
     sent = ::sendmsg(socket.native_handle(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
   } while (sent < 0 && errno == EINTR);
   if (sent == static_cast<ssize_t>(total)) {
-    ++depth;
+    struct Nested {
+      unsigned& depth;
+      explicit Nested(unsigned& d) : depth(++d) {}
+      ~Nested() { --depth; }
+    } nested(depth);
     std::forward<Handler>(handler)(boost::system::error_code(), total);
-    --depth;
     return;
   }
   if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {

@@ -411,6 +411,8 @@ void DownstreamConnection::onReadRequestBody(ErrorCode ec) {
   doWriteRequest(std::string_view(request_chunk_.data(), got), request_->is_done());
 }
 
+// The continuation may run inside writeDirect (proxy/direct_write.h). Safe: every caller returns right after,
+// and a request write's continuation never ends the exchange (the response is always read as a completion).
 void DownstreamConnection::doWriteRequest(std::string_view data, bool last) {
   armDeadline(Waiting::Upstream, worker_.runtime().config->upstream.response_timeout);
   writeDirect(upstream_->socket, to_upstream_.next(data, last), worker_.inlineDepth(),
@@ -536,6 +538,9 @@ void DownstreamConnection::onReadResponseBody(ErrorCode ec) {
   doWriteResponse(std::string_view(response_chunk_.data(), got), response_->is_done());
 }
 
+// The continuation may run inside writeDirect and end the exchange (resetting the filter chain). Safe: every
+// caller returns right after, and it is only ever reached from a completion, past the filters' response
+// hooks.
 void DownstreamConnection::doWriteResponse(std::string_view data, bool last) {
   armDeadline(Waiting::Client, worker_.runtime().config->limits.idle_timeout);
   writeDirect(socket_, to_client_.next(data, last), worker_.inlineDepth(),
