@@ -539,8 +539,8 @@ void DownstreamConnection::onReadResponseBody(ErrorCode ec) {
 }
 
 // The continuation may run inside writeDirect and end the exchange (resetting the filter chain). Safe: every
-// caller returns right after, and it is only ever reached from a completion, past the filters' response
-// hooks.
+// caller returns right after, and it is reached only from the completion of an upstream read (an exchange
+// starts with nothing buffered from the app), after the filters' response hooks have run.
 void DownstreamConnection::doWriteResponse(std::string_view data, bool last) {
   armDeadline(Waiting::Client, worker_.runtime().config->limits.idle_timeout);
   writeDirect(socket_, to_client_.next(data, last), worker_.inlineDepth(),
