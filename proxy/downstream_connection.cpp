@@ -9,7 +9,6 @@
 
 #include "filters/identity_headers.h"
 #include "proxy/access_log.h"
-#include "proxy/direct_write.h"
 #include "proxy/http/error_body.h"
 #include "proxy/http/field_scan.h"
 #include "proxy/http/forwarded.h"
@@ -181,13 +180,9 @@ void DownstreamConnection::doReadHead() {
   // Small reads while the head is small: an idle keep-alive connection then holds a small buffer (most heads
   // are a few hundred bytes); a larger head grows it.
   const auto step = buffer_.size() < 512 ? std::size_t{1024} : std::size_t{4096};
-  // The request path's reads and writes take their Asio operations from the worker's pools
-  // (proxy/operation_memory.h): no heap allocation per request, however many requests one handler resumes.
-  worker_.drainedReads().read(
+  worker_.startRead(
       socket_, buffer_.prepare(step),
-      asio::bind_allocator(
-          worker_.readAllocator(),
-          [self = shared_from_this()](ErrorCode ec, std::size_t bytes) { self->onReadHead(ec, bytes); }));
+      [self = shared_from_this()](ErrorCode ec, std::size_t bytes) { self->onReadHead(ec, bytes); });
 }
 
 void DownstreamConnection::onReadHead(ErrorCode ec, std::size_t bytes) {
@@ -379,15 +374,15 @@ void DownstreamConnection::pumpRequestBody() {
                           parse_error)) {
     return onReadRequestBody(parse_error);
   }
-  worker_.drainedReads().read(
-      socket_, buffer_.prepare(kChunkBytes),
-      asio::bind_allocator(worker_.readAllocator(), [self = shared_from_this()](ErrorCode ec, std::size_t n) {
-        if (self->closed_) return;
-        if (ec == asio::error::eof) return self->onReadRequestBody(http::parseEndOfStream(*self->request_));
-        if (ec) return self->onReadRequestBody(ec);
-        self->buffer_.commit(n);
-        self->pumpRequestBody();
-      }));
+  worker_.startRead(socket_, buffer_.prepare(kChunkBytes),
+                    [self = shared_from_this()](ErrorCode ec, std::size_t n) {
+                      if (self->closed_) return;
+                      if (ec == asio::error::eof)
+                        return self->onReadRequestBody(http::parseEndOfStream(*self->request_));
+                      if (ec) return self->onReadRequestBody(ec);
+                      self->buffer_.commit(n);
+                      self->pumpRequestBody();
+                    });
 }
 
 void DownstreamConnection::onReadRequestBody(ErrorCode ec) {
@@ -411,15 +406,14 @@ void DownstreamConnection::onReadRequestBody(ErrorCode ec) {
   doWriteRequest(std::string_view(request_chunk_.data(), got), request_->is_done());
 }
 
-// The continuation may run inside writeDirect (proxy/direct_write.h). Safe: every caller returns right after,
-// and a request write's continuation never ends the exchange (the response is always read as a completion).
+// The continuation may run inside startWrite (a direct write, proxy/direct_write.h). Safe: every caller
+// returns right after, and a request write's continuation never ends the exchange (the response is always
+// read as a completion).
 void DownstreamConnection::doWriteRequest(std::string_view data, bool last) {
   armDeadline(Waiting::Upstream, worker_.runtime().config->upstream.response_timeout);
-  writeDirect(upstream_->socket, to_upstream_.next(data, last), worker_.inlineDepth(),
-              asio::bind_allocator(worker_.writeAllocator(),
-                                   [self = shared_from_this(), last](ErrorCode ec, std::size_t) {
-                                     self->onWriteRequest(ec, last);
-                                   }));
+  worker_.startWrite(
+      upstream_->socket, to_upstream_.next(data, last),
+      [self = shared_from_this(), last](ErrorCode ec, std::size_t) { self->onWriteRequest(ec, last); });
 }
 
 void DownstreamConnection::onWriteRequest(ErrorCode ec, bool last) {
@@ -449,19 +443,16 @@ void DownstreamConnection::pumpResponse(http::ParseGoal goal) {
   ErrorCode parse_error;
   const auto room = goal == http::ParseGoal::SomeBody ? response_chunk_.size() : 0;
   if (http::parseBuffered(*response_, upstream_->buffer, goal, room, parse_error)) return done(parse_error);
-  worker_.drainedReads().read(
-      upstream_->socket, upstream_->buffer.prepare(kChunkBytes),
-      asio::bind_allocator(worker_.readAllocator(),
-                           [self = shared_from_this(), done, goal](ErrorCode ec, std::size_t n) {
-                             if (self->closed_) return;
-                             if (!self->upstream_)
-                               return done(asio::error::operation_aborted);  // let go of meanwhile
-                             if (ec == asio::error::eof)
-                               return done(http::parseEndOfStream(*self->response_));
-                             if (ec) return done(ec);
-                             self->upstream_->buffer.commit(n);
-                             self->pumpResponse(goal);
-                           }));
+  worker_.startRead(upstream_->socket, upstream_->buffer.prepare(kChunkBytes),
+                    [self = shared_from_this(), done, goal](ErrorCode ec, std::size_t n) {
+                      if (self->closed_) return;
+                      if (!self->upstream_)
+                        return done(asio::error::operation_aborted);  // let go of meanwhile
+                      if (ec == asio::error::eof) return done(http::parseEndOfStream(*self->response_));
+                      if (ec) return done(ec);
+                      self->upstream_->buffer.commit(n);
+                      self->pumpResponse(goal);
+                    });
 }
 
 bool DownstreamConnection::retryOnFreshConnection(ErrorCode ec) {
@@ -538,16 +529,14 @@ void DownstreamConnection::onReadResponseBody(ErrorCode ec) {
   doWriteResponse(std::string_view(response_chunk_.data(), got), response_->is_done());
 }
 
-// The continuation may run inside writeDirect and end the exchange (resetting the filter chain). Safe: every
+// The continuation may run inside startWrite and end the exchange (resetting the filter chain). Safe: every
 // caller returns right after, and it is reached only from the completion of an upstream read (an exchange
 // starts with nothing buffered from the app), after the filters' response hooks have run.
 void DownstreamConnection::doWriteResponse(std::string_view data, bool last) {
   armDeadline(Waiting::Client, worker_.runtime().config->limits.idle_timeout);
-  writeDirect(socket_, to_client_.next(data, last), worker_.inlineDepth(),
-              asio::bind_allocator(worker_.writeAllocator(),
-                                   [self = shared_from_this(), last](ErrorCode ec, std::size_t) {
-                                     self->onWriteResponse(ec, last);
-                                   }));
+  worker_.startWrite(
+      socket_, to_client_.next(data, last),
+      [self = shared_from_this(), last](ErrorCode ec, std::size_t) { self->onWriteResponse(ec, last); });
 }
 
 void DownstreamConnection::onWriteResponse(ErrorCode ec, bool last) {

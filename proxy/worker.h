@@ -7,16 +7,21 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <thread>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
+#include <boost/asio/bind_allocator.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "filters/filter.h"
 #include "proxy/buffer_pool.h"
+#include "proxy/direct_write.h"
 #include "proxy/drained_read.h"
 #include "proxy/http/field_block_pool.h"
 #include "proxy/operation_memory.h"
@@ -60,13 +65,20 @@ class Worker {
   AccessLog& accessLog() { return access_log_; }
   BufferPool& buffers() { return buffers_; }
   http::FieldBlockPool& fieldBlocks() { return field_blocks_; }
-  // For a connection's reads and writes: asio::bind_allocator(readAllocator(), handler).
-  OperationAllocator<void> readAllocator() { return OperationAllocator<void>(read_memory_); }
+  // The request path's socket I/O: a drained read (proxy/drained_read.h) or a direct write
+  // (proxy/direct_write.h), its Asio operation from this worker's pools (proxy/operation_memory.h).
+  template <typename Socket, typename Handler>
+  void startRead(Socket& socket, boost::asio::mutable_buffer buffer, Handler&& handler) {
+    drained_reads_.read(socket, buffer,
+                        boost::asio::bind_allocator(readAllocator(), std::forward<Handler>(handler)));
+  }
+  template <typename Socket, typename Handler>
+  void startWrite(Socket& socket, std::span<const boost::asio::const_buffer> buffers, Handler&& handler) {
+    writeDirect(socket, buffers, inline_depth_,
+                boost::asio::bind_allocator(writeAllocator(), std::forward<Handler>(handler)));
+  }
+  // For other writes of a connection: asio::bind_allocator(writeAllocator(), handler).
   OperationAllocator<void> writeAllocator() { return OperationAllocator<void>(write_memory_); }
-  // The request path's reads (proxy/drained_read.h).
-  DrainedReads& drainedReads() { return drained_reads_; }
-  // How many write continuations run inside one another now (proxy/direct_write.h).
-  unsigned& inlineDepth() { return inline_depth_; }
   bool draining() const { return draining_; }
   void add(DownstreamConnection* connection);
   void remove(DownstreamConnection* connection);
@@ -80,6 +92,7 @@ class Worker {
   void awaitStore(std::chrono::steady_clock::time_point deadline);
   void accept();
   void checkDrained();
+  OperationAllocator<void> readAllocator() { return OperationAllocator<void>(read_memory_); }
   // Enforces every connection's deadline (DownstreamConnection::deadline), every kDeadlineSweepInterval.
   void sweepDeadlines();
 
@@ -110,7 +123,7 @@ class Worker {
   std::unordered_set<DownstreamConnection*> connections_;
   std::size_t requests_in_flight_ = 0;  // read by the event loop (runEventLoop), on this thread
   bool draining_ = false;
-  unsigned inline_depth_ = 0;
+  unsigned inline_depth_ = 0;  // write continuations running inside one another (proxy/direct_write.h)
   std::atomic<bool> drained_{false};
   std::thread thread_;
 };
