@@ -31,25 +31,14 @@ while (($# > 0)); do
   esac
   shift
 done
-[[ -n ${TARGET_TITLE[$TARGET]:-} && $TARGET != direct ]] || die "--target must be one of: ${!TARGET_TITLE[*]} (not direct)"
-[[ $TARGET == gh-* ]] || NGINX_ONLY=1
+check_target_name
 
 main() {
   ensure_tools
   command -v perf >/dev/null || die "perf is missing (Debian: apt-get install linux-perf)"
   perf record -e cpu-clock -o /dev/null -- true >/dev/null 2>&1 ||
     die "perf cannot sample here (perf_event_paranoid?); try valgrind --tool=callgrind on a short run instead"
-  ensure_binaries
-  raise_file_limit
-  new_run_dir "profile-$TARGET"
-  trap on_exit EXIT
-  trap 'exit 130' INT TERM
-  choose_pinning
-
-  ALL_TARGETS=("$TARGET")
-  start_backends 1
-  start_target "$TARGET" "$WORKERS"
-  check_targets
+  start_one_target profile
 
   local pids headers=()
   mapfile -t pids < <(target_pids "$TARGET")

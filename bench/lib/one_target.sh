@@ -19,3 +19,26 @@ NGINX_ONLY=0
 IDLE_CONNECTIONS=0
 UPSTREAM_WORKERS=1
 GATEHOUSE_BIN=${GATEHOUSE_BIN:-}
+
+# Any target but the bare upstream; an nginx target needs no Gatehouse build.
+check_target_name() {
+  [[ -n ${TARGET_TITLE[$TARGET]:-} && $TARGET != direct ]] ||
+    die "--target must be one of: ${!TARGET_TITLE[*]} (not direct)"
+  [[ $TARGET == gh-* ]] || NGINX_ONLY=1
+}
+
+# Starts the upstream, Redis and $TARGET ($WORKERS workers) as bench/run.sh does, in a new run directory named
+# "<kind>-<target>"; everything started is stopped by PID when the script exits, however it exits.
+start_one_target() {
+  local kind=$1
+  ensure_binaries
+  raise_file_limit
+  new_run_dir "$kind-$TARGET"
+  trap on_exit EXIT
+  trap 'exit 130' INT TERM
+  choose_pinning
+  ALL_TARGETS=("$TARGET")
+  start_backends 1
+  start_target "$TARGET" "$WORKERS"
+  check_targets
+}

@@ -82,6 +82,7 @@ start_backends() {
   cat "$RUN_DIR/large.bin" >/dev/null  # into the page cache now, so that no target pays for the first read
   start_nginx upstream upstream.nginx.conf.in "$UPSTREAM_WORKERS"
   UPSTREAM_PORT=${TARGET_PORT[upstream]}
+  UPSTREAM_PID=${TARGET_PID[upstream]}
   unset 'TARGET_PORT[upstream]' 'TARGET_PID[upstream]'
   TARGET_PORT[direct]=$UPSTREAM_PORT
   TARGET_PID[direct]=""
