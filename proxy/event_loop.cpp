@@ -44,17 +44,25 @@ void runFixed(boost::asio::io_context& io, std::chrono::microseconds window) {
 void runAdaptive(boost::asio::io_context& io, std::chrono::microseconds max, const std::size_t& in_flight) {
   AdaptivePollWindow between_requests(max);
   AdaptivePollWindow within_requests(max);
-  const auto under_load = max * kUnderLoadPollFactor;
   auto last_event = Clock::now();
+  bool last_event_stale = false;
   while (!io.stopped()) {
-    const bool loaded = in_flight > kUnderLoadInFlight;
+    if (in_flight > kMaxInFlightToPoll) {
+      io.run_one();  // as run() would: no clock, no extra epoll_wait
+      last_event_stale = true;
+      continue;
+    }
+    if (last_event_stale) {
+      last_event = Clock::now();
+      last_event_stale = false;
+    }
     const bool between = in_flight == 0;
     // Polling pays only while requests arrive back to back. At a lighter load the peer that answers (Redis,
     // the app) sleeps on a vCPU of its own and pays its wakeup whatever this one does: polling within
     // requests then burnt CPU and even cost latency (measured with 2 ms between requests: +10 µs at p50). So
     // until requests come back to back the worker runs as run() would, timing only how soon each request
-    // follows the last. Under load they always do.
-    if (!loaded && between_requests.window() == AdaptivePollWindow::Duration::zero()) {
+    // follows the last.
+    if (between_requests.window() == AdaptivePollWindow::Duration::zero()) {
       if (io.run_one() == 0) continue;
       const auto now = Clock::now();
       if (between && in_flight > 0) between_requests.observe(now - last_event);
@@ -66,18 +74,17 @@ void runAdaptive(boost::asio::io_context& io, std::chrono::microseconds max, con
       continue;
     }
     auto& window = between ? between_requests : within_requests;
-    if (Clock::now() - last_event < (loaded ? under_load : window.window())) {
+    if (Clock::now() - last_event < window.window()) {
       yieldWhilePolling();
       continue;
     }
     if (io.run_one() == 0) continue;  // it slept until this event
     const auto woke = Clock::now();
     // Between requests only a new request says how long such waits last: a late reply to a request already
-    // answered (a session touch) or a timer would open the window for nothing. The window under load does
-    // not adapt (event_loop.h).
-    if (!loaded && !between) {
+    // answered (a session touch) or a timer would open the window for nothing.
+    if (!between) {
       within_requests.observe(woke - last_event);
-    } else if (between && in_flight > 0) {
+    } else if (in_flight > 0) {
       between_requests.observe(woke - last_event);
     }
     last_event = woke;

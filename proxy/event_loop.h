@@ -15,13 +15,7 @@
 //   with a window of their own, the waits within one (for Redis or the app). At a lighter load it runs as
 //   run() would: there the peer that answers sleeps on a vCPU of its own and pays its wakeup anyway, and
 //   polling for its reply cost CPU and even latency (measured). With more than a few requests in flight
-//   (under load) it polls for a fixed window of twice the adaptive maximum after every event: the requests
-//   in flight then often all wait on one batch to Redis and back (100–300 µs on the benchmark machine), and a
-//   worker that sleeps through it leaves its vCPU to halt and be woken again. Measured with Redis at c=50,
-//   against not polling under load: +8–12 % req/s with 1 worker, +3–4 % with 2, for 2–3 µs more CPU per
-//   request; no change for pass-through (bench/README.md, "Busy polling under load"). A window that adapted
-//   under load, as the other two do, kept closing after the wakeups it was meant to avoid (+4–5 % with 1
-//   worker).
+//   there is always an event soon and one wakeup brings several, so it does not poll at all.
 #pragma once
 
 #include <chrono>
@@ -51,10 +45,8 @@ class AdaptivePollWindow {
   Duration window_{0};
 };
 
-// With more requests in flight on a worker than kUnderLoadInFlight, `auto` polls for kUnderLoadPollFactor
-// times its configured maximum after every event.
-inline constexpr std::size_t kUnderLoadInFlight = 4;
-inline constexpr int kUnderLoadPollFactor = 2;
+// Above this many requests in flight on a worker, `auto` does not poll.
+inline constexpr std::size_t kMaxInFlightToPoll = 4;
 
 // `in_flight`: the worker's requests in progress, kept by its connections on the same thread.
 void runEventLoop(boost::asio::io_context& io, const config::BusyPoll& busy_poll,
