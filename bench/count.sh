@@ -68,7 +68,7 @@ main() {
     awk -v i="$instructions" -v a="$allocations" -v n="$requests" \
       'BEGIN { printf "instructions per request: %.0f\nheap allocations per request: %.2f\n", i / n, a / n }'
   } | tee "$RUN_DIR/counts.txt"
-  log "callgrind dump: $dump (callgrind_annotate --inclusive=yes $dump; --tree=caller shows who allocates)"
+  log "callgrind dump: $dump (callgrind_annotate --threshold=100 --auto=no $dump: every function, self cost; --inclusive=yes adds callees; --tree=caller shows who allocates)"
 }
 
 main
