@@ -35,18 +35,9 @@ main() {
   if ! command -v valgrind >/dev/null || ! command -v callgrind_control >/dev/null; then
     die "valgrind is missing (Debian: apt-get install valgrind)"
   fi
-  ensure_binaries
-  raise_file_limit
-  new_run_dir "count-$TARGET"
-  trap on_exit EXIT
-  trap 'exit 130' INT TERM
-  choose_pinning
-
-  ALL_TARGETS=("$TARGET")
-  start_backends 1
+  prepare_one_target_run count
   GATEHOUSE_PREFIX=(valgrind --tool=callgrind "--callgrind-out-file=$RUN_DIR/callgrind.out")
-  start_target "$TARGET" "$WORKERS"
-  check_targets
+  start_one_target_servers
 
   local pid=${TARGET_PID[$TARGET]} url="http://127.0.0.1:${TARGET_PORT[$TARGET]}/" headers=()
   [[ -n ${TARGET_HEADERS[$TARGET]:-} ]] && headers=("${TARGET_HEADERS[$TARGET]}")

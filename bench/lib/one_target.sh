@@ -27,9 +27,9 @@ check_target_name() {
   [[ $TARGET == gh-* ]] || NGINX_ONLY=1
 }
 
-# Starts the upstream, Redis and $TARGET ($WORKERS workers) as bench/run.sh does, in a new run directory named
-# "<kind>-<target>"; everything started is stopped by PID when the script exits, however it exits.
-start_one_target() {
+# A new run directory named "<kind>-<target>", with everything the run starts stopped by PID when the script
+# exits, however it exits.
+prepare_one_target_run() {
   local kind=$1
   ensure_binaries
   raise_file_limit
@@ -38,7 +38,16 @@ start_one_target() {
   trap 'exit 130' INT TERM
   choose_pinning
   ALL_TARGETS=("$TARGET")
+}
+
+# The upstream, Redis and $TARGET ($WORKERS workers), started as bench/run.sh starts them.
+start_one_target_servers() {
   start_backends 1
   start_target "$TARGET" "$WORKERS"
   check_targets
+}
+
+start_one_target() {
+  prepare_one_target_run "$1"
+  start_one_target_servers
 }
