@@ -6,15 +6,24 @@ namespace {
 
 constexpr std::uint64_t kMaxRequestsPerWindow = 1'000'000'000;
 
-void readHeaderName(MapReader& map, std::string_view key, std::string& out) {
+void readIdentityHeaderName(MapReader& map, std::string_view key, std::string& out) {
   const auto* node = map.find(key);
   if (node == nullptr) return;
   auto value = map.reader().string(*node, map.pathOf(key), "a header name");
   if (!value) return;
-  if (isHttpToken(*value)) {
-    out = std::move(*value);
-  } else {
+  if (!isHttpToken(*value)) {
     map.reader().error(*node, map.pathOf(key), "\"" + *value + "\" is not a valid header name");
+  } else if (isFramingHeader(*value) || equalsIgnoringCase(*value, "Host") ||
+             equalsIgnoringCase(*value, "Cookie")) {
+    // The filter strips the client's copies of this header and writes the verified identity in their place:
+    // on a framing field that would reframe the request (a smuggled second request in the body), on Host or
+    // Cookie it would take away how the app routes the request or reads its own cookies.
+    map.reader().error(*node, map.pathOf(key),
+                       "\"" + *value +
+                           "\" cannot carry the identity: Gatehouse strips and rewrites it (use a header "
+                           "of your own, such as X-User)");
+  } else {
+    out = std::move(*value);
   }
 }
 
@@ -93,8 +102,13 @@ SessionPolicy readSessionPolicy(YamlReader& reader, const YAML::Node& node, cons
   }
   if (const auto* headers_node = map.find("headers")) {
     MapReader headers(reader, *headers_node, map.pathOf("headers"), {"user", "roles"});
-    readHeaderName(headers, "user", policy.user_header);
-    readHeaderName(headers, "roles", policy.roles_header);
+    readIdentityHeaderName(headers, "user", policy.user_header);
+    readIdentityHeaderName(headers, "roles", policy.roles_header);
+    if (equalsIgnoringCase(policy.user_header, policy.roles_header)) {
+      reader.error(*headers_node, map.pathOf("headers"),
+                   "user and roles name the same header \"" + policy.user_header +
+                       "\"; the roles would overwrite the user");
+    }
   }
   map.read("rolling", policy.rolling);
   map.readDuration("touch_every", policy.touch_every);

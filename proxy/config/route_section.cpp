@@ -106,15 +106,30 @@ void readMatch(YamlReader& reader, const YAML::Node& node, const std::string& pa
   }
 }
 
+// A name the headers filter may add, set or remove: a valid token that is not one of the framing fields the
+// proxy writes itself.
+bool checkEditableHeaderName(YamlReader& reader, const YAML::Node& node, const std::string& path,
+                             const std::string& name) {
+  if (!isHttpToken(name)) {
+    reader.error(node, path, "\"" + name + "\" is not a valid header name");
+    return false;
+  }
+  if (isFramingHeader(name)) {
+    reader.error(node, path,
+                 "\"" + name +
+                     "\" frames the message or the connection; Gatehouse writes it itself and a "
+                     "config may not edit it");
+    return false;
+  }
+  return true;
+}
+
 void readHeaderPairs(YamlReader& reader, const YAML::Node& node, const std::string& path,
                      std::vector<std::pair<std::string, std::string>>& out) {
   reader.forEachEntry(node, path,
                       [&](const YAML::Node& key, const YAML::Node& value, const std::string& entry_path) {
                         const std::string& name = key.Scalar();
-                        if (!isHttpToken(name)) {
-                          reader.error(key, entry_path, "\"" + name + "\" is not a valid header name");
-                          return;
-                        }
+                        if (!checkEditableHeaderName(reader, key, entry_path, name)) return;
                         auto text = reader.string(value, entry_path, "a header value");
                         if (!text) return;
                         if (!isSafeHeaderValue(*text)) {
@@ -134,11 +149,8 @@ HeaderOps readHeaderOps(YamlReader& reader, const YAML::Node& node, const std::s
     reader.forEach(*remove, map.pathOf("remove"),
                    [&](const YAML::Node& element, const std::string& element_path) {
                      auto name = reader.string(element, element_path, "a header name");
-                     if (!name) return;
-                     if (isHttpToken(*name)) {
+                     if (name && checkEditableHeaderName(reader, element, element_path, *name)) {
                        ops.remove.push_back(std::move(*name));
-                     } else {
-                       reader.error(element, element_path, "\"" + *name + "\" is not a valid header name");
                      }
                    });
   }

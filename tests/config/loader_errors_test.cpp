@@ -267,6 +267,40 @@ sessions:
   expectError(result, "sessions.s.ttl", 9, "at least 1s");
 }
 
+// The session filter strips the client's copies of its identity headers and writes its own: on Content-Length
+// that would let a forwarded body carry a second request to the app, on Host or Cookie it would take them
+// away.
+TEST(LoaderErrorsTest, IdentityHeadersMayNotBeFramingHostOrCookie) {
+  for (const char* name : {"Content-Length", "transfer-encoding", "Connection", "TE", "Host", "cookie"}) {
+    const auto result = load(std::string(R"(upstream: {address: 127.0.0.1:3000}
+sessions:
+  s:
+    headers: {user: ")") + name +
+                             R"("}
+)");
+    expectError(result, "sessions.s.headers.user", 4, "cannot carry the identity");
+  }
+  expectError(load(R"(upstream: {address: 127.0.0.1:3000}
+sessions:
+  s:
+    headers: {roles: Upgrade}
+)"),
+              "sessions.s.headers.roles", 4, "cannot carry the identity");
+  expectError(load(R"(upstream: {address: 127.0.0.1:3000}
+sessions:
+  s:
+    headers: {user: X-Who, roles: x-who}
+)"),
+              "sessions.s.headers", 4, "the same header");
+  const auto accepted = load(R"(upstream: {address: 127.0.0.1:3000}
+sessions:
+  s:
+    format: plain
+    headers: {user: X-Auth-Request-User, roles: X-Auth-Request-Groups}
+)");
+  EXPECT_TRUE(accepted.config) << errorsOf(accepted);
+}
+
 TEST(LoaderErrorsTest, InvalidStoreUrl) {
   expectError(load("upstream: {address: 127.0.0.1:3000}\nstore: {url: \"http://cache:6379\"}\n"), "store.url",
               2, "unknown scheme");
@@ -302,6 +336,22 @@ routes:
   expectError(result, "routes[0].filters[0].headers.request.set.X-Ok", 5, "CR, LF");
   expectError(result, "routes[0].filters[0].headers.request.remove[0]", 5, "not a valid header name");
   expectError(result, "routes[0].filters[0].headers.respones", 5, "did you mean \"response\"");
+}
+
+// Gatehouse frames each side of the relay itself; a headers filter that edits a framing field fails at load
+// (and so under --check), not when the workers start.
+TEST(LoaderErrorsTest, HeaderOperationsMayNotEditFramingFields) {
+  const auto result = load(R"(upstream: {address: 127.0.0.1:3000}
+routes:
+  - match: {prefix: /}
+    filters:
+      - headers:
+          request: {set: {Content-Length: "5"}, remove: [Transfer-Encoding]}
+          response: {add: {connection: close}}
+)");
+  expectError(result, "routes[0].filters[0].headers.request.set.Content-Length", 6, "config may not edit it");
+  expectError(result, "routes[0].filters[0].headers.request.remove[0]", 6, "config may not edit it");
+  expectError(result, "routes[0].filters[0].headers.response.add.connection", 7, "config may not edit it");
 }
 
 TEST(LoaderErrorsTest, MissingVariableNamesItAndItsKey) {
