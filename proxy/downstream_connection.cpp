@@ -28,6 +28,8 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// The most an upstream's chunk line or trailers may hold (Beast's own limit on a response head).
+constexpr std::size_t kResponseFramingBytes = 8192;
 
 // The end of the request head: the byte after the first empty line, or npos. A bare-LF empty line ends the
 // head too, so that checkRawHead can reject it at once instead of waiting for a CRLFCRLF that never comes.
@@ -211,6 +213,9 @@ void DownstreamConnection::processHead(std::size_t head_bytes) {
   upstream_time_ = {};
   retried_ = false;
   request_head_sent_ = false;
+  response_head_written_ = false;
+  response_until_close_ = false;
+  client_http10_ = false;
   upstream_timed_out_ = false;
 
   if (head_bytes > config.limits.header_bytes) {
@@ -234,6 +239,7 @@ void DownstreamConnection::processHead(std::size_t head_bytes) {
   }
   buffer_.consume(used);
   scanned_ = 0;
+  client_http10_ = request_->get().version() < 11;  // the upstream request is re-framed as HTTP/1.1 below
 
   auto& request = request_->get();
   if (request.target().size() > config.limits.uri_bytes) {
@@ -371,7 +377,7 @@ void DownstreamConnection::doReadRequestBody() {
 void DownstreamConnection::pumpRequestBody() {
   ErrorCode parse_error;
   if (http::parseBuffered(*request_, buffer_, http::ParseGoal::SomeBody, request_chunk_.size(),
-                          parse_error)) {
+                          worker_.runtime().config->limits.header_bytes, parse_error)) {
     return onReadRequestBody(parse_error);
   }
   worker_.startRead(socket_, buffer_.prepare(kChunkBytes),
@@ -392,7 +398,8 @@ void DownstreamConnection::onReadRequestBody(ErrorCode ec) {
     // The client stopped sending mid-body (or sent a malformed chunk): the upstream has a partial request, so
     // neither connection can be reused.
     closeUpstream();
-    if (ec == bhttp::error::bad_chunk || ec == bhttp::error::bad_chunk_extension) {
+    // Any other parse error is the body's framing (a chunk line, a trailer): the client is told why.
+    if (!isPeerGone(ec) && ec.category() == bhttp::make_error_code(bhttp::error::bad_chunk).category()) {
       return sendError(bhttp::status::bad_request, "malformed chunked body", true);
     }
     return close();
@@ -442,17 +449,27 @@ void DownstreamConnection::pumpResponse(http::ParseGoal goal) {
   };
   ErrorCode parse_error;
   const auto room = goal == http::ParseGoal::SomeBody ? response_chunk_.size() : 0;
-  if (http::parseBuffered(*response_, upstream_->buffer, goal, room, parse_error)) return done(parse_error);
-  worker_.startRead(upstream_->socket, upstream_->buffer.prepare(kChunkBytes),
-                    [self = shared_from_this(), done, goal](ErrorCode ec, std::size_t n) {
-                      if (self->closed_) return;
-                      if (!self->upstream_)
-                        return done(asio::error::operation_aborted);  // let go of meanwhile
-                      if (ec == asio::error::eof) return done(http::parseEndOfStream(*self->response_));
-                      if (ec) return done(ec);
-                      self->upstream_->buffer.commit(n);
-                      self->pumpResponse(goal);
-                    });
+  if (http::parseBuffered(*response_, upstream_->buffer, goal, room, kResponseFramingBytes, parse_error)) {
+    return done(parse_error);
+  }
+  // No body byte has come with the head: send the head now rather than hold it until the app writes (a
+  // server-sent event stream, a slow report), as the client may act on the status and fields alone.
+  if (goal == http::ParseGoal::SomeBody && !response_head_written_) return doWriteResponse({}, false);
+  auto on_read = [self = shared_from_this(), done, goal](ErrorCode ec, std::size_t n) {
+    if (self->closed_) return;
+    if (!self->upstream_) return done(asio::error::operation_aborted);  // let go of meanwhile
+    if (ec == asio::error::eof) return done(http::parseEndOfStream(*self->response_));
+    if (ec) return done(ec);
+    self->upstream_->buffer.commit(n);
+    self->pumpResponse(goal);
+  };
+  // A body that ends when the app closes may have its last bytes and the close arrive together: a read that
+  // trusts "a short read emptied the socket" would miss the end of the stream (see proxy/drained_read.h).
+  if (response_until_close_) {
+    return worker_.startReadNow(upstream_->socket, upstream_->buffer.prepare(kChunkBytes),
+                                std::move(on_read));
+  }
+  worker_.startRead(upstream_->socket, upstream_->buffer.prepare(kChunkBytes), std::move(on_read));
 }
 
 bool DownstreamConnection::retryOnFreshConnection(ErrorCode ec) {
@@ -489,20 +506,22 @@ void DownstreamConnection::onReadResponseHeader(ErrorCode ec) {
   if (status == 101 && !upgrade) return upstreamFailed(bhttp::error::bad_version, false);
 
   response_keep_alive_ = response_->keep_alive();
+  response_until_close_ = !response_->is_done() && !response_->chunked() && !response_->content_length();
   http::removeHopByHop(response.base(), upgrade);
   http::replaceField(response.base(), http::kRequestIdField, info_.request_id);
   chain_.onResponse(response.base());
-  response.version(request_->get().version() == 10 ? 10 : 11);
+  response.version(client_http10_ ? 10 : 11);
   if (upgrade) {
     response.set(bhttp::field::connection, "Upgrade");
   } else {
     const bool has_body = !response_->is_done();
     const bool known_length = response_->content_length().has_value();
     // An HTTP/1.0 client cannot take chunked framing: a body of unknown length ends with the connection.
-    if (has_body && !known_length && request_->get().version() == 10) client_keep_alive_ = false;
+    if (has_body && !known_length && client_http10_) client_keep_alive_ = false;
     if (draining_ || worker_.draining()) client_keep_alive_ = false;
+    // For an HTTP/1.0 client this writes "Connection: keep-alive" when the connection stays open.
     http::setKeepAlive(response, client_keep_alive_);
-    if (has_body && !known_length && request_->get().version() != 10) response.chunked(true);
+    if (has_body && !known_length && !client_http10_) response.chunked(true);
   }
   to_client_.startResponse(response.base());
   to_client_.setChunked(http::isChunked(response));
@@ -523,7 +542,7 @@ void DownstreamConnection::doReadResponseBody() {
 void DownstreamConnection::onReadResponseBody(ErrorCode ec) {
   if (closed_) return;
   if (ec == bhttp::error::need_buffer) ec = {};
-  if (ec) return upstreamFailed(ec, true);
+  if (ec) return upstreamFailed(ec, response_head_written_);
   const auto got = response_chunk_.size() - response_->get().body().size;
   response_body_bytes_ += got;
   doWriteResponse(std::string_view(response_chunk_.data(), got), response_->is_done());
@@ -546,6 +565,7 @@ void DownstreamConnection::onWriteResponse(ErrorCode ec, bool last) {
     return close();
   }
   to_client_.sent();
+  response_head_written_ = true;
   if (status_ == 101) return startTunnel();
   if (last) return finishExchange();
   doReadResponseBody();
@@ -555,7 +575,7 @@ void DownstreamConnection::upstreamFailed(ErrorCode ec, bool response_started) {
   spdlog::warn("upstream {}: {} (request {}, route {})", worker_.runtime().config->upstream.address.text,
                ec.message(), info_.request_id, info_.route_name);
   closeUpstream();
-  if (response_started || status_ != 0) return close();  // the client has part of a response: cut it off
+  if (response_started) return close();  // the client has part of a response: cut it off
   // Only a late response is a timeout (504); a connect that timed out is an upstream error (502, as
   // docs/configuration.md says).
   if (upstream_timed_out_) return sendError(bhttp::status::gateway_timeout, "upstream timeout", true);
@@ -639,8 +659,7 @@ void DownstreamConnection::sendLocalReply(filters::LocalReply reply, bool close)
   status_ = static_cast<unsigned>(reply.status);
   local_response_.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(arenaAllocator()));
   local_response_->result(reply.status);
-  local_response_->version(request_ && request_->is_header_done() && request_->get().version() == 10 ? 10
-                                                                                                     : 11);
+  local_response_->version(request_ && request_->is_header_done() && client_http10_ ? 10 : 11);
   local_response_->set(bhttp::field::content_type, reply.content_type);
   for (auto& [name, value] : reply.headers) local_response_->insert(name, value);
   if (!info_.request_id.empty())
@@ -668,16 +687,41 @@ void DownstreamConnection::sendLocalReply(filters::LocalReply reply, bool close)
 
 void DownstreamConnection::onWriteLocalReply(ErrorCode ec) {
   logAccess();
-  if (ec || close_after_local_reply_) {
-    // Let the client read the answer before the connection goes: half-close, then close.
-    ErrorCode ignored;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  if (ec) {
     endExchange();
     return close();
+  }
+  if (close_after_local_reply_) {
+    endExchange();
+    return lingerThenClose();
   }
   endExchange();
   idle_ = true;
   doReadHead();
+}
+
+void DownstreamConnection::lingerThenClose() {
+  // Closing a socket that still has unread client bytes sends a reset, and the client's kernel may then drop
+  // the answer before the client has read it (a 413 or 400 to an upload still being sent). As nginx's
+  // lingering close: stop sending, then read and drop what the client still sends, until it closes or a few
+  // seconds pass.
+  ErrorCode ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  buffer_.consume(buffer_.size());
+  armDeadline(Waiting::Client,
+              std::min<Clock::duration>(kLingerTime, worker_.runtime().config->limits.idle_timeout));
+  discardClientBytes();
+}
+
+void DownstreamConnection::discardClientBytes() {
+  // readNow: the client's FIN may have come with its last bytes, under an event already consumed.
+  worker_.startReadNow(socket_, buffer_.prepare(kChunkBytes),
+                       [self = shared_from_this()](ErrorCode ec, std::size_t) {
+                         if (self->closed_) return;
+                         if (ec)
+                           return self->close();  // the client closed (or the deadline closed the socket)
+                         self->discardClientBytes();
+                       });
 }
 
 // ---- end of an exchange ----

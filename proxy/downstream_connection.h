@@ -77,6 +77,7 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
 
   static constexpr std::size_t kChunkBytes = BufferPool::kBufferBytes;
   static constexpr std::size_t kIdleBufferBytes = 4096;  // the most client-buffer room kept between requests
+  static constexpr std::chrono::seconds kLingerTime{5};  // the longest a closing connection drains the client
 
   // Request head.
   void doReadHead();
@@ -120,6 +121,9 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   void sendError(boost::beast::http::status status, std::string_view error, bool close);
   void sendLocalReply(filters::LocalReply reply, bool close);
   void onWriteLocalReply(ErrorCode ec);
+  // After an answer that closes the connection: half-close, drop what the client still sends, then close.
+  void lingerThenClose();
+  void discardClientBytes();
 
   void finishExchange();
   // Destroys the exchange's filters and headers (the parsers and the local reply) and gives the arena's block
@@ -162,6 +166,7 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   std::uint64_t body_limit_ = 0;
   std::uint64_t request_body_bytes_ = 0;
   bool client_keep_alive_ = false;
+  bool client_http10_ = false;  // the client spoke HTTP/1.0: no chunked framing towards it
   bool expect_continue_ = false;
   bool upgrade_requested_ = false;
   bool request_head_sent_ = false;
@@ -175,6 +180,8 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   std::optional<ResponseParser> response_;
   OutgoingMessage to_client_;  // the response as it goes to the client
   bool response_keep_alive_ = false;
+  bool response_until_close_ = false;   // the app's body has no length: it ends when the app closes
+  bool response_head_written_ = false;  // the client has the response head: an upstream failure cuts it off
   Clock::time_point upstream_start_{};
   std::chrono::microseconds upstream_time_{0};
 

@@ -59,6 +59,10 @@ class Operation : public adetail::reactor_op {
         buffer_(buffer),
         handler_(std::move(handler)) {}
 
+ public:
+  // A recv() now, whatever the reactor believes of the socket: false when it found nothing yet.
+  bool tryNow() { return perform(this) != not_done; }
+
  private:
   static status perform(reactor_op* base) {
     auto* op = static_cast<Operation*>(base);
@@ -121,6 +125,23 @@ class DrainedReads {
   template <typename Protocol, typename Executor, typename Handler>
   void read(boost::asio::basic_stream_socket<Protocol, Executor>& socket, boost::asio::mutable_buffer buffer,
             Handler&& handler) {
+    start(socket, buffer, std::forward<Handler>(handler), false);
+  }
+
+  // The same, but it tries the recv() at once even when the last read emptied the socket. For a stream whose
+  // end matters (a body that ends when the peer closes): the peer's last bytes and its FIN can arrive under
+  // one edge-triggered event, and then no further event comes to say the stream has ended. Costs the recv()
+  // that read() saves.
+  template <typename Protocol, typename Executor, typename Handler>
+  void readNow(boost::asio::basic_stream_socket<Protocol, Executor>& socket,
+               boost::asio::mutable_buffer buffer, Handler&& handler) {
+    start(socket, buffer, std::forward<Handler>(handler), true);
+  }
+
+ private:
+  template <typename Protocol, typename Executor, typename Handler>
+  void start(boost::asio::basic_stream_socket<Protocol, Executor>& socket, boost::asio::mutable_buffer buffer,
+             Handler&& handler, bool try_now) {
     using Op = drained_read_detail::Operation<std::decay_t<Handler>>;
     typename Op::Allocator allocator(boost::asio::get_associated_allocator(handler));
     Op* op = std::allocator_traits<typename Op::Allocator>::allocate(allocator, 1);
@@ -132,11 +153,12 @@ class DrainedReads {
     }
     // An empty buffer reads nothing and must not be taken for the end of the stream (recv() returns 0).
     if (buffer.size() == 0) return reactor_.post_immediate_completion(op, false);
+    // Found nothing: the socket is empty now, so whatever arrives next raises a new event for the queued op.
+    if (try_now && op->tryNow()) return reactor_.post_immediate_completion(op, false);
     reactor_.start_op(boost::asio::detail::reactor::read_op, impl.socket_, impl.reactor_data_, op, false,
                       true);
   }
 
- private:
   boost::asio::detail::reactor& reactor_;
 };
 

@@ -72,6 +72,12 @@ class Worker {
     drained_reads_.read(socket, buffer,
                         boost::asio::bind_allocator(readAllocator(), std::forward<Handler>(handler)));
   }
+  // A read that tries the socket at once (DrainedReads::readNow): for a body that ends when the peer closes.
+  template <typename Socket, typename Handler>
+  void startReadNow(Socket& socket, boost::asio::mutable_buffer buffer, Handler&& handler) {
+    drained_reads_.readNow(socket, buffer,
+                           boost::asio::bind_allocator(readAllocator(), std::forward<Handler>(handler)));
+  }
   template <typename Socket, typename Handler>
   void startWrite(Socket& socket, std::span<const boost::asio::const_buffer> buffers, Handler&& handler) {
     writeDirect(socket, buffers, inline_depth_,

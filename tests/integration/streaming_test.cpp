@@ -15,6 +15,7 @@
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "tests/integration/hand_written_app.h"
 #include "tests/integration/harness.h"
 
 namespace gatehouse::testing {
@@ -157,44 +158,6 @@ TEST(Streaming, OneGibibyteEachWayWithBoundedMemory) {
 #endif
 }
 
-// A one-connection app written by hand, to control when each byte leaves it. Everything it does is bounded:
-// accepting waits at most 5 s, and each test's waits are bounded by futures with timeouts.
-class HandWrittenApp {
- public:
-  HandWrittenApp() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    acceptor_.non_blocking(true);
-  }
-  std::string address() const { return "127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
-
-  bool accept(tcp::socket& socket) {
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      boost::system::error_code ec;
-      acceptor_.accept(socket, ec);
-      if (!ec) return socket.non_blocking(false), true;
-      std::this_thread::sleep_for(5ms);
-    }
-    return false;
-  }
-  asio::io_context& io() { return io_; }
-
- private:
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-};
-
-// Reads from `socket` until `data` contains `text` (or the peer closes).
-bool readUntilContains(tcp::socket& socket, std::string& data, std::string_view text) {
-  char bytes[4096];
-  while (data.find(text) == std::string::npos) {
-    boost::system::error_code ec;
-    const auto n = socket.read_some(asio::buffer(bytes), ec);
-    if (ec) return false;
-    data.append(bytes, n);
-  }
-  return true;
-}
-
 TEST(Streaming, ResponseBytesAreRelayedAsTheyArriveNotWhenABufferFills) {
   // An event stream: the app sends one small chunk, and the next only once the client has seen the first
   // (or after 3 s). A proxy that waits for a full buffer delivers "first" only together with "second".
@@ -204,9 +167,7 @@ TEST(Streaming, ResponseBytesAreRelayedAsTheyArriveNotWhenABufferFills) {
   std::atomic<bool> second_sent{false};
   std::thread app_thread([&] {
     tcp::socket socket(app.io());
-    if (!app.accept(socket)) return;
-    std::string request;
-    if (!readUntilContains(socket, request, "\r\n\r\n")) return;
+    if (!app.acceptRequest(socket)) return;
     asio::write(socket,
                 asio::buffer(std::string(
                     "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -214,8 +175,7 @@ TEST(Streaming, ResponseBytesAreRelayedAsTheyArriveNotWhenABufferFills) {
     saw_first.wait_for(3s);
     second_sent = true;
     asio::write(socket, asio::buffer(std::string("e\r\ndata: second\n\n\r\n0\r\n\r\n")));
-    std::string rest;
-    readUntilContains(socket, rest, "never");  // until the proxy lets go of the connection
+    HandWrittenApp::holdUntilClosed(socket);
   });
   {
     ProxyInstance proxy(testConfig(app.address(), kCatchAll));
@@ -247,8 +207,7 @@ TEST(Streaming, RequestBodyBytesAreRelayedAsTheyArrive) {
     app_saw_first.set_value();
     if (!readUntilContains(socket, request, "0\r\n\r\n")) return;
     asio::write(socket, asio::buffer(std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")));
-    std::string rest;
-    readUntilContains(socket, rest, "never");
+    HandWrittenApp::holdUntilClosed(socket);
   });
   {
     ProxyInstance proxy(testConfig(app.address(), kCatchAll));
