@@ -316,6 +316,7 @@ void DownstreamConnection::onChainContinue() {
 void DownstreamConnection::onChainReply(filters::LocalReply reply) {
   auto hold = std::move(self_hold_);
   if (closed_) return;
+  http::addRequestId(reply.body, info_.request_id);
   // An unread request body would be taken for the next request: close after answering instead.
   sendLocalReply(std::move(reply), !request_->is_done());
 }

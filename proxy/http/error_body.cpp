@@ -75,6 +75,22 @@ std::string errorBody(std::string_view error, std::string_view request_id) {
   return body;
 }
 
+void addRequestId(std::string& body, std::string_view request_id) {
+  constexpr std::string_view kKey = R"("request_id":")";
+  const auto close = body.find_last_of('}');
+  if (body.empty() || body.front() != '{' || close == std::string::npos) return;
+  if (body.find(R"("request_id")") != std::string::npos) return;
+  const auto before = body.find_last_not_of(" \t\r\n", close - 1);
+  const bool empty_object = before == 0;  // only the opening brace before the closing one
+  std::string field;
+  field.reserve(1 + kKey.size() + escapedSize(request_id) + 1);
+  if (!empty_object) field += ',';
+  field += kKey;
+  appendEscaped(field, request_id);
+  field += '"';
+  body.insert(close, field);
+}
+
 std::string_view reasonFor(bhttp::status status) {
   // Beast's table of phrases; "obsolete" only because HTTP/2 dropped the phrase from the status line.
   if (const auto phrase = bhttp::obsolete_reason(status); phrase != "<unknown-status>") return phrase;

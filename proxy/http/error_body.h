@@ -14,6 +14,10 @@ namespace gatehouse::http {
 // so UTF-8 text stays readable.
 std::string errorBody(std::string_view error, std::string_view request_id);
 
+// Adds "request_id" as the last member of a JSON object body that lacks one (a filter's 401, 403, 429, 503),
+// so that every answer Gatehouse makes can be quoted back. Anything else is left as it is.
+void addRequestId(std::string& body, std::string_view request_id);
+
 // The status's reason phrase ("Too Many Requests"); for a code without one, the phrase of its class
 // ("Client Error", "Server Error"...).
 std::string_view reasonFor(boost::beast::http::status status);

@@ -34,6 +34,26 @@ TEST(ErrorBody, KeepsUtf8AndNul) {
   EXPECT_EQ(parsed.at("request_id").as_string(), "");
 }
 
+TEST(AddRequestId, AppendsItToAJsonObjectThatLacksIt) {
+  std::string body = R"({"error":"unauthenticated"})";
+  addRequestId(body, "id\"7");
+  EXPECT_EQ(body, R"({"error":"unauthenticated","request_id":"id\"7"})");
+  EXPECT_EQ(boost::json::parse(body).as_object().at("request_id").as_string(), "id\"7");
+
+  std::string empty = "{ }";
+  addRequestId(empty, "abc");
+  EXPECT_EQ(empty, R"({ "request_id":"abc"})");
+}
+
+TEST(AddRequestId, LeavesOtherBodiesAlone) {
+  for (std::string body : {std::string(R"({"error":"x","request_id":"given"})"),
+                           std::string("<h1>Forbidden</h1>"), std::string(), std::string("[1,2]")}) {
+    const std::string before = body;
+    addRequestId(body, "abc");
+    EXPECT_EQ(body, before);
+  }
+}
+
 TEST(ReasonFor, GivesThePhrase) {
   EXPECT_EQ(reasonFor(bhttp::status::too_many_requests), "Too Many Requests");
   EXPECT_EQ(reasonFor(bhttp::status::bad_gateway), "Bad Gateway");

@@ -60,6 +60,12 @@ class SessionOutcomes : public ::testing::Test {
     EXPECT_EQ(response.result_int(), 401);
     EXPECT_EQ(std::string(response[http::field::content_type]), "application/json");
     EXPECT_EQ(jsonError(response), "unauthenticated");
+    // The id the response carries in X-Request-ID, for the client to quote back.
+    const auto body = boost::json::parse(response.body());
+    const auto* id = body.as_object().if_contains("request_id");
+    ASSERT_NE(id, nullptr) << response.body();
+    EXPECT_EQ(std::string(id->as_string()), std::string(response["X-Request-ID"])) << response.body();
+    EXPECT_FALSE(id->as_string().empty());
   }
 
   std::unique_ptr<session::SessionStack> stack_;
