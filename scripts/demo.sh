@@ -10,7 +10,7 @@
 #
 # Environment (config.yaml reads these): PORT (8080), ADMIN (127.0.0.1:9901), STORE (redis here; memory = no Redis,
 # and then no logins), REDIS_URL (default: the Redis this script starts), UPSTREAM (default: the demo app this
-# script starts), SESSION_SECRET, RATE_LIMIT_RPM, RATE_LIMIT_BURST; CONFIG (./config.yaml) picks another file.
+# script starts), RATE_LIMIT_RPM, RATE_LIMIT_BURST; CONFIG (./config.yaml) picks another file.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -37,7 +37,6 @@ for arg in "$@"; do
 done
 
 export STORE=${STORE:-redis}
-export SESSION_SECRET=${SESSION_SECRET:-demo-secret-change-me}
 if $smoke; then
   # Free ports, so that a smoke run never collides with a demo (or anything else) on 8080/9901.
   export PORT=${PORT:-$(pick_free_port)}

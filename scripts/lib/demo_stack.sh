@@ -87,7 +87,7 @@ gatehouse_healthy() {
 }
 
 # start_gatehouse BINARY CONFIG LOGFILE: runs Gatehouse with the environment the caller exported (PORT, ADMIN,
-# UPSTREAM, STORE, REDIS_URL, SESSION_SECRET...) and waits until its admin /healthz and its listener answer.
+# UPSTREAM, STORE, REDIS_URL, RATE_LIMIT_*...) and waits until its admin /healthz and its listener answer.
 # LOGFILE may be /dev/stdout to show the access log live.
 start_gatehouse() {
   local binary=$1 config=$2 log_file=$3
