@@ -1,6 +1,7 @@
 #include "proxy/downstream_connection.h"
 
 #include <algorithm>
+#include <iterator>
 #include <string_view>
 
 #include <spdlog/spdlog.h>
@@ -9,6 +10,7 @@
 
 #include "filters/identity_headers.h"
 #include "proxy/access_log.h"
+#include "proxy/http/absolute_form.h"
 #include "proxy/http/error_body.h"
 #include "proxy/http/field_scan.h"
 #include "proxy/http/forwarded.h"
@@ -70,6 +72,18 @@ bool isIdempotent(bhttp::verb method) {
     default:
       return false;
   }
+}
+
+// A response whose Transfer-Encoding is anything but a single "chunked".
+template <class Message>
+bool hasUnsupportedTransferCoding(const Message& message) {
+  if (!http::hasField(message, bhttp::field::transfer_encoding)) return false;
+  const auto [first, last] = message.equal_range(bhttp::field::transfer_encoding);
+  if (first == last || std::next(first) != last) return true;
+  std::string_view value = first->value();
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return !beast::iequals(value, "chunked");
 }
 
 bool isPeerGone(const boost::system::error_code& ec) {
@@ -214,7 +228,6 @@ void DownstreamConnection::processHead(std::size_t head_bytes) {
   retried_ = false;
   request_head_sent_ = false;
   response_head_written_ = false;
-  response_until_close_ = false;
   client_http10_ = false;
   upstream_timed_out_ = false;
 
@@ -244,6 +257,13 @@ void DownstreamConnection::processHead(std::size_t head_bytes) {
   auto& request = request_->get();
   if (request.target().size() > config.limits.uri_bytes) {
     return sendError(bhttp::status::uri_too_long, "uri too long", true);
+  }
+  if (auto absolute = http::parseAbsoluteForm(request.target())) {
+    // Route, and forward, as if the client had sent origin-form with that Host.
+    if (!absolute->valid)
+      return sendError(bhttp::status::bad_request, "malformed absolute-form target", true);
+    request.set(bhttp::field::host, absolute->authority);  // copies the view before the target changes
+    request.target(absolute->origin_form);
   }
   if (auto defect = http::checkFraming(request.base())) {
     return sendError(static_cast<bhttp::status>(defect->status), defect->reason, true);
@@ -381,15 +401,17 @@ void DownstreamConnection::pumpRequestBody() {
                           worker_.runtime().config->limits.header_bytes, parse_error)) {
     return onReadRequestBody(parse_error);
   }
-  worker_.startRead(socket_, buffer_.prepare(kChunkBytes),
-                    [self = shared_from_this()](ErrorCode ec, std::size_t n) {
-                      if (self->closed_) return;
-                      if (ec == asio::error::eof)
-                        return self->onReadRequestBody(http::parseEndOfStream(*self->request_));
-                      if (ec) return self->onReadRequestBody(ec);
-                      self->buffer_.commit(n);
-                      self->pumpRequestBody();
-                    });
+  // At once, not on the next event: a client that leaves mid-body may send its last bytes and its FIN
+  // together (see pumpResponse).
+  worker_.startReadNow(socket_, buffer_.prepare(kChunkBytes),
+                       [self = shared_from_this()](ErrorCode ec, std::size_t n) {
+                         if (self->closed_) return;
+                         if (ec == asio::error::eof)
+                           return self->onReadRequestBody(http::parseEndOfStream(*self->request_));
+                         if (ec) return self->onReadRequestBody(ec);
+                         self->buffer_.commit(n);
+                         self->pumpRequestBody();
+                       });
 }
 
 void DownstreamConnection::onReadRequestBody(ErrorCode ec) {
@@ -464,9 +486,12 @@ void DownstreamConnection::pumpResponse(http::ParseGoal goal) {
     self->upstream_->buffer.commit(n);
     self->pumpResponse(goal);
   };
-  // A body that ends when the app closes may have its last bytes and the close arrive together: a read that
-  // trusts "a short read emptied the socket" would miss the end of the stream (see proxy/drained_read.h).
-  if (response_until_close_) {
+  // Once the head is in, the app's close can come with its last bytes, under one readiness event: a read that
+  // trusts "a short read emptied the socket" would miss it and wait for response_timeout (a body delimited
+  // by the close, an app that dies mid-body). Body reads try the socket at once; only the head read, which
+  // follows the request write and so almost always finds nothing yet, waits for the event
+  // (proxy/drained_read.h).
+  if (goal == http::ParseGoal::SomeBody) {
     return worker_.startReadNow(upstream_->socket, upstream_->buffer.prepare(kChunkBytes),
                                 std::move(on_read));
   }
@@ -505,9 +530,17 @@ void DownstreamConnection::onReadResponseHeader(ErrorCode ec) {
 
   const bool upgrade = status == 101 && upgrade_requested_;
   if (status == 101 && !upgrade) return upstreamFailed(bhttp::error::bad_version, false);
+  if (hasUnsupportedTransferCoding(response)) {
+    // The relay removes chunked framing and writes its own; any other transfer-coding (gzip, chunked) would
+    // reach the client undeclared once the field is gone. nginx refuses such a response the same way.
+    spdlog::warn("upstream {}: unsupported Transfer-Encoding \"{}\" (request {})",
+                 worker_.runtime().config->upstream.address.text,
+                 std::string_view(response[bhttp::field::transfer_encoding]), info_.request_id);
+    closeUpstream();
+    return sendError(bhttp::status::bad_gateway, "upstream sent an unsupported transfer-encoding", true);
+  }
 
   response_keep_alive_ = response_->keep_alive();
-  response_until_close_ = !response_->is_done() && !response_->chunked() && !response_->content_length();
   http::removeHopByHop(response.base(), upgrade);
   http::replaceField(response.base(), http::kRequestIdField, info_.request_id);
   chain_.onResponse(response.base());
@@ -789,6 +822,12 @@ void DownstreamConnection::closeUpstream() {
 void DownstreamConnection::close() {
   if (closed_) return;
   closed_ = true;
+  // An exchange cut short (the client left, the app failed mid-response, a timeout) is logged too: with the
+  // status sent, or 499 (nginx's "client closed request") when no response had begun.
+  if (in_flight_ && request_ && request_->is_header_done()) {
+    if (status_ == 0) status_ = kClientClosedRequest;
+    logAccess();
+  }
   markInFlight(false);
   clearDeadline();
   chain_.cancel();

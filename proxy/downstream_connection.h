@@ -77,6 +77,7 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
 
   static constexpr std::size_t kChunkBytes = BufferPool::kBufferBytes;
   static constexpr std::size_t kIdleBufferBytes = 4096;  // the most client-buffer room kept between requests
+  static constexpr unsigned kClientClosedRequest = 499;  // logged for an exchange closed before any response
   static constexpr std::chrono::seconds kLingerTime{5};  // the longest a closing connection drains the client
 
   // Request head.
@@ -180,7 +181,6 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   std::optional<ResponseParser> response_;
   OutgoingMessage to_client_;  // the response as it goes to the client
   bool response_keep_alive_ = false;
-  bool response_until_close_ = false;   // the app's body has no length: it ends when the app closes
   bool response_head_written_ = false;  // the client has the response head: an upstream failure cuts it off
   Clock::time_point upstream_start_{};
   std::chrono::microseconds upstream_time_{0};

@@ -128,10 +128,10 @@ class DrainedReads {
     start(socket, buffer, std::forward<Handler>(handler), false);
   }
 
-  // The same, but it tries the recv() at once even when the last read emptied the socket. For a stream whose
-  // end matters (a body that ends when the peer closes): the peer's last bytes and its FIN can arrive under
-  // one edge-triggered event, and then no further event comes to say the stream has ended. Costs the recv()
-  // that read() saves.
+  // The same, but it tries the recv() at once even when the last read emptied the socket. For reads where the
+  // peer's close matters (a message body: one delimited by the close, or cut short by it): the peer's last
+  // bytes and its FIN can arrive under one edge-triggered event, after which no further event comes to say
+  // the stream has ended. Costs the recv() that read() saves when nothing has arrived yet.
   template <typename Protocol, typename Executor, typename Handler>
   void readNow(boost::asio::basic_stream_socket<Protocol, Executor>& socket,
                boost::asio::mutable_buffer buffer, Handler&& handler) {

@@ -101,6 +101,35 @@ TEST(ProxyBasics, RoutesMatchInOrderOnPrefixExactRegexMethodAndHost) {
   EXPECT_EQ(client.get("/x", {{"Host", "API.example.com:8080"}})["X-Route"], "host");
 }
 
+TEST(ProxyBasics, AbsoluteFormTargetsAreRoutedByTheirAuthorityAndForwardedAsOriginForm) {
+  // RFC 9112 §3.2.2: the authority of an absolute-form target replaces the Host field.
+  TestUpstream upstream;
+  const std::string routes =
+      "  - name: api\n    match: {prefix: /, host: api.example.com}\n    filters: [{headers: {response: "
+      "{set: {X-Route: api}}}}]\n"
+      "  - name: rest\n    match: {prefix: /}\n    filters: [{headers: {response: {set: {X-Route: "
+      "rest}}}}]\n";
+  ProxyInstance proxy(testConfig(upstream.address(), routes));
+  HttpClient client(proxy.port());
+  Request absolute{http::verb::get, "http://API.example.com:8080/v1/items?page=2", 11};
+  absolute.set(http::field::host, "other.example.com");
+  const auto response = client.send(absolute);
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_EQ(response["X-Route"], "api");
+  const auto received = upstream.requests();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0].target, "/v1/items?page=2");
+  EXPECT_EQ(received[0].header("host"), "API.example.com:8080");
+
+  const auto no_path = rawExchange(proxy.port(), "GET HTTP://Example.com HTTP/1.1\r\nHost: x\r\n\r\n", 500ms);
+  EXPECT_EQ(firstStatus(no_path.data), 200u) << no_path.data;
+  EXPECT_EQ(upstream.requests().at(1).target, "/");
+  const auto userinfo =
+      rawExchange(proxy.port(), "GET http://user@api.example.com/ HTTP/1.1\r\nHost: x\r\n\r\n", 500ms);
+  EXPECT_EQ(firstStatus(userinfo.data), 400u) << userinfo.data;
+  EXPECT_EQ(upstream.requestCount(), 2u);
+}
+
 TEST(ProxyBasics, HopByHopHeadersAreRemovedBothWays) {
   TestUpstream upstream([](const ReceivedRequest&) {
     UpstreamReply reply;

@@ -3,6 +3,7 @@
 // ends. Real sockets both ways; every wait is bounded.
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -176,6 +177,51 @@ TEST(RelayFraming, MalformedChunkFromTheAppBeforeAnyByteIsRelayedIs502) {
     EXPECT_TRUE(result.closed);
   }
   app_thread.join();
+}
+
+TEST(RelayFraming, ATransferCodingOtherThanChunkedFromTheAppIs502) {
+  // The relay drops the app's Transfer-Encoding and frames the body itself: a gzip coding under it would
+  // reach the client undeclared.
+  HandWrittenApp app;
+  std::thread app_thread([&] {
+    app.answerOnce("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+  });
+  {
+    ProxyInstance proxy(testConfig(app.address(), kCatchAll));
+    const auto result = rawExchange(proxy.port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 2s);
+    EXPECT_EQ(firstStatus(result.data), 502u) << result.data;
+    EXPECT_EQ(result.data.find("hello"), std::string::npos) << result.data;
+  }
+  app_thread.join();
+}
+
+TEST(RelayFraming, AResponseCutShortIsStillInTheAccessLog) {
+  // The app promises 100000 bytes, sends 10 and closes: the client's response is cut off, and the access log
+  // must still say so (it used to log only exchanges that ended well).
+  HandWrittenApp app;
+  std::thread app_thread([&] {
+    tcp::socket socket(app.io());
+    if (!app.acceptRequest(socket)) return;
+    asio::write(socket,
+                asio::buffer(std::string("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n0123456789")));
+  });
+  std::string yaml = testConfig(app.address(), kCatchAll);
+  yaml.replace(yaml.find("access: off"), 11, "access: json");
+  const auto port = freePort();
+  ProxyProcess proxy(withPort(yaml, port), port);
+  const auto result =
+      rawExchange(port, "GET /cut-short HTTP/1.1\r\nHost: x\r\nX-Request-ID: cut-1\r\n\r\n", 2s);
+  app_thread.join();
+  EXPECT_EQ(firstStatus(result.data), 200u);
+  EXPECT_TRUE(result.closed);
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.wait(5s), 0);
+  const auto log = proxy.stderrText();
+  const auto line_start = log.find(R"({"method":"GET","target":"/cut-short")");
+  ASSERT_NE(line_start, std::string::npos) << log;
+  const auto line = log.substr(line_start, log.find('\n', line_start) - line_start);
+  EXPECT_NE(line.find(R"("status":200)"), std::string::npos) << line;
+  EXPECT_NE(line.find(R"("request_id":"cut-1")"), std::string::npos) << line;
 }
 
 TEST(RelayFraming, EndlessChunkLineFromTheAppCutsTheResponseOff) {
