@@ -79,7 +79,11 @@ void RedisStore::lookupSession(const SessionLookup& lookup, SessionCallback done
   client.command({"GET", lookup.key}, [done = std::move(done)](StoreStatus status, const RedisReply& reply) {
     SessionResult result;
     result.status = statusOf(status, reply);
-    if (result.status == StoreStatus::Ok && reply.type == RedisReply::Type::String) {
+    if (status == StoreStatus::Ok && reply.isError() && reply.str.starts_with("WRONGTYPE")) {
+      // The cookie named a key that holds something else (a hash, a list): no session of this policy's
+      // format lives there. Not a store failure: one would let on_store_error: allow pass a forged id.
+      result.status = StoreStatus::Ok;
+    } else if (result.status == StoreStatus::Ok && reply.type == RedisReply::Type::String) {
       result.found = true;
       result.value = reply.str;  // a view: the reply outlives the call below
     } else if (result.status == StoreStatus::Ok && !reply.isNil()) {

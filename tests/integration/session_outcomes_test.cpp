@@ -221,6 +221,15 @@ TEST_F(SessionOutcomes, PlainSeedSessionIsForwardedWithTheIdentity) {
   EXPECT_EQ(requests[0].header("x-user-roles"), "editor");
 }
 
+TEST_F(SessionOutcomes, ACookieNamingAKeyOfAnotherTypeIs401NotAStoreError) {
+  // Redis answers WRONGTYPE for a hash: no session lives there. Counted as a store failure it would be a 503
+  // here, and would pass the request under on_store_error: allow.
+  const std::string id = newSessionId();
+  session::checkOk(redis().command({"HSET", "session:" + id, "username", "mallory"}), "HSET");
+  expectUnauthenticated(get("/seed/dashboard", {{"Cookie", "sid=" + id}}));
+  EXPECT_TRUE(appRequests().empty());
+}
+
 TEST_F(SessionOutcomes, PlainSeedSessionPastItsStoredExpiryIs401WhileTheKeyStillExists) {
   // Every key below lives for an hour in Redis: only the stored expiresAt can refuse them.
   const std::string past_ms = std::to_string(session::epochMillisNow() - 1'000);
