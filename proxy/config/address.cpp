@@ -196,7 +196,11 @@ ParseResult<RedisUrl> parseRedisUrl(std::string_view text) {
     url.tls = true;
     rest = text.substr(9);
   } else {
-    return ParseResult<RedisUrl>::fail("unknown scheme in " + quoted(text) + std::string(kExpected));
+    // Only the scheme is quoted: the rest may hold a password.
+    const auto scheme_end = text.find("://");
+    const auto scheme =
+        scheme_end == std::string_view::npos ? std::string_view("(none)") : text.substr(0, scheme_end);
+    return ParseResult<RedisUrl>::fail("unknown scheme " + quoted(scheme) + std::string(kExpected));
   }
 
   // The last '@' ends the user info, so an unencoded '@' or '/' in a password still works.
