@@ -32,6 +32,14 @@ int usageError(std::string_view message) {
   return 2;
 }
 
+// Why Gatehouse will not run goes to stderr whatever log.level says: with `level: off` a process that exits 1
+// must still say why. The log is flushed first, so that the lines logged before it come first.
+int fatal(std::string_view message) {
+  spdlog::shutdown();
+  std::cerr << "gatehouse: " << message << "\n";
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -75,19 +83,15 @@ int main(int argc, char** argv) {
 
   gatehouse::proxy::setupLogging(loaded.config->log);
   try {
-    if (auto fatal = gatehouse::proxy::checkStoreAtStartup(loaded.config->store)) {
-      spdlog::critical("{}", *fatal);
-      spdlog::shutdown();
-      return 1;
+    if (auto store_error = gatehouse::proxy::checkStoreAtStartup(loaded.config->store)) {
+      return fatal(*store_error);
     }
     auto runtime = gatehouse::proxy::buildRuntime(loaded.config);
     gatehouse::proxy::Server server(runtime);
     server.start();
     server.runUntilSignalled();
   } catch (const std::exception& e) {
-    spdlog::critical("cannot start: {}", e.what());
-    spdlog::shutdown();
-    return 1;
+    return fatal("cannot start: " + std::string(e.what()));
   }
   spdlog::shutdown();
   return 0;

@@ -4,6 +4,8 @@
 
 #include <signal.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <future>
@@ -14,6 +16,19 @@
 
 namespace gatehouse::testing {
 namespace {
+
+// A port another program already listens on, bound without SO_REUSEPORT: Gatehouse cannot have it.
+struct TakenPort {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor{io, {boost::asio::ip::make_address("127.0.0.1"), 0}};
+  std::uint16_t port() const { return acceptor.local_endpoint().port(); }
+};
+
+std::string lowerCase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
 
 TEST(Lifecycle, SigtermLetsInFlightRequestsFinishThenExitsZero) {
   TestUpstream upstream([](const ReceivedRequest&) {
@@ -82,6 +97,19 @@ TEST(Lifecycle, AdminHealthAndReadiness) {
   EXPECT_NE(boost::json::parse(not_ready.body()).at("reason").as_string().find("upstream"),
             std::string::npos);
   EXPECT_EQ(admin.get("/healthz").result_int(), 200);
+}
+
+TEST(Lifecycle, FatalStartupErrorsReachStderrEvenWithLoggingOff) {
+  TestUpstream upstream;
+  TakenPort taken;
+  auto yaml = withPort(testConfig(upstream.address(), kCatchAll), taken.port());
+  yaml.replace(yaml.find("level: warn"), 11, "level: off");
+  ProxyProcess proxy(yaml, taken.port());  // "started": the port answers, but it is the test's listener
+  const auto status = proxy.wait(20s);
+  ASSERT_TRUE(status) << "gatehouse is still running on a port it could not bind";
+  EXPECT_EQ(*status, 1);
+  EXPECT_NE(lowerCase(proxy.stderrText()).find("address already in use"), std::string::npos)
+      << proxy.stderrText();
 }
 
 std::pair<int, std::string> runCheck(const std::string& yaml) {
