@@ -30,11 +30,16 @@ Server::~Server() {
 void Server::start() {
   // With `listen: host:0` the first worker's socket picks the port and the others join it (SO_REUSEPORT).
   std::uint16_t port = runtime_->config->listen.port;
-  for (auto& worker : workers_) {
-    worker->start(port);
-    port = worker->listenPort();
+  try {
+    for (auto& worker : workers_) {
+      worker->start(port);
+      port = worker->listenPort();
+    }
+    if (admin_) admin_->start();
+  } catch (...) {
+    abandonStart();
+    throw;
   }
-  if (admin_) admin_->start();
   spdlog::info("gatehouse listening on {}:{} with {} worker(s), upstream {}, store {}",
                runtime_->config->listen.host, port, workers_.size(), runtime_->config->upstream.address.text,
                runtime_->config->store.type == config::StoreConfig::Type::Redis ? "redis" : "memory");
@@ -46,6 +51,14 @@ void Server::start() {
     spdlog::debug("busy polling: auto (each worker polls up to {} while recent waits were that short)",
                   config::formatSpinTime(busy_poll.time));
   }
+}
+
+void Server::abandonStart() {
+  // Nothing was served yet: no drain, so that a failed start exits at once instead of after drain_timeout
+  // (a worker that never started would never report drained). Workers that did start stop here.
+  stopped_ = true;
+  for (auto& worker : workers_) worker->stop();
+  if (admin_) admin_->stop();
 }
 
 std::uint16_t Server::port() const {

@@ -22,7 +22,7 @@ class Server {
   ~Server();
 
   // Binds every listening socket and starts the threads. Throws std::system_error when a socket can't be
-  // bound.
+  // bound, after stopping whatever had started (the server is then stopped: no drain follows).
   void start();
   // Drains (up to drain_timeout) and stops. Safe to call from any thread, once.
   void shutdown();
@@ -33,6 +33,8 @@ class Server {
   std::uint16_t adminPort() const { return admin_ ? admin_->port() : 0; }
 
  private:
+  void abandonStart();
+
   std::shared_ptr<const Runtime> runtime_;
   std::shared_ptr<store::MemoryStore> memory_;
   AccessLog access_log_;

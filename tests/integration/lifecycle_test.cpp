@@ -112,6 +112,22 @@ TEST(Lifecycle, FatalStartupErrorsReachStderrEvenWithLoggingOff) {
       << proxy.stderrText();
 }
 
+TEST(Lifecycle, ABindFailureExitsAtOnceNotAfterTheDrainTimeout) {
+  TestUpstream upstream;
+  TakenPort taken;
+  auto yaml =
+      withPort(testConfig(upstream.address(), kCatchAll, "limits: {drain_timeout: 15s}\n"), taken.port());
+  yaml.replace(yaml.find("workers: 1"), 10, "workers: 2");
+  const auto start = std::chrono::steady_clock::now();
+  ProxyProcess proxy(yaml, taken.port());
+  const auto status = proxy.wait(10s);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(status) << proxy.stderrText();
+  EXPECT_EQ(*status, 1) << proxy.stderrText();
+  // Loading the config and making the workers take a few ms; the drain timeout would be 15 s.
+  EXPECT_LT(elapsed, 1500ms) << proxy.stderrText();
+}
+
 std::pair<int, std::string> runCheck(const std::string& yaml) {
   const auto path = "/tmp/gatehouse-check-" + std::to_string(::getpid()) + ".yaml";
   std::ofstream(path) << yaml;
