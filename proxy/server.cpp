@@ -1,17 +1,39 @@
 #include "proxy/server.h"
 
+#include <cctype>
 #include <chrono>
+#include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/system/system_error.hpp>
 
 #include "proxy/config/units.h"
 #include "store/store_factory.h"
 
 namespace gatehouse::proxy {
 using namespace std::chrono_literals;
+
+namespace {
+
+// Runs `bind`; a socket error comes out as "listen 127.0.0.1:8080: address already in use": the config key
+// and the address, and the reason without Boost's source location.
+template <typename Bind>
+void bindAs(std::string_view key, const config::Address& address, Bind&& bind) {
+  try {
+    bind();
+  } catch (const boost::system::system_error& e) {
+    auto reason = e.code().message();
+    if (!reason.empty())
+      reason.front() = static_cast<char>(std::tolower(static_cast<unsigned char>(reason.front())));
+    throw std::runtime_error(std::string(key) + " " + address.text + ": " + reason);
+  }
+}
+
+}  // namespace
 
 Server::Server(std::shared_ptr<const Runtime> runtime)
     : runtime_(std::move(runtime)),
@@ -32,10 +54,10 @@ void Server::start() {
   std::uint16_t port = runtime_->config->listen.port;
   try {
     for (auto& worker : workers_) {
-      worker->start(port);
+      bindAs("listen", runtime_->config->listen, [&] { worker->start(port); });
       port = worker->listenPort();
     }
-    if (admin_) admin_->start();
+    if (admin_) bindAs("admin", *runtime_->config->admin, [&] { admin_->start(); });
   } catch (...) {
     abandonStart();
     throw;

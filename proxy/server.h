@@ -21,8 +21,9 @@ class Server {
   explicit Server(std::shared_ptr<const Runtime> runtime);
   ~Server();
 
-  // Binds every listening socket and starts the threads. Throws std::system_error when a socket can't be
-  // bound, after stopping whatever had started (the server is then stopped: no drain follows).
+  // Binds every listening socket and starts the threads. Throws std::runtime_error when a socket can't be
+  // bound ("listen 127.0.0.1:8080: address already in use"), after stopping whatever had started (the server
+  // is then stopped: no drain follows).
   void start();
   // Drains (up to drain_timeout) and stops. Safe to call from any thread, once.
   void shutdown();

@@ -37,9 +37,32 @@ std::string cidrError(const std::string& text) {
 
 std::optional<Address> readAddress(YamlReader& reader, const YAML::Node& node, const std::string& path,
                                    bool is_listener) {
-  return reader.parsed<Address>(node, path, "an address", [&](const std::string& text) {
+  auto address = reader.parsed<Address>(node, path, "an address", [&](const std::string& text) {
     return parseAddress(text, is_listener ? PortZero::Allowed : PortZero::Rejected);
   });
+  if (!address || !is_listener) return address;
+  // A listener binds exactly what it is given, so what it cannot bind fails here (and under --check), not at
+  // start: the listeners are TCP only, and a host name would need resolving to one address of several.
+  constexpr std::string_view kListenerExpected =
+      "expected an IP address and a port, e.g. 127.0.0.1:8080 (loopback), 0.0.0.0:8080 (every IPv4 "
+      "interface) or [::]:8080";
+  if (address->kind == Address::Kind::Unix) {
+    reader.error(node, path,
+                 "\"" + address->text + "\": Unix sockets are not supported for listeners; " +
+                     std::string(kListenerExpected));
+    return std::nullopt;
+  }
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(address->host, ec);
+  if (ec) {
+    reader.error(node, path,
+                 "\"" + address->host +
+                     "\" is not an IP address: a listener binds an address as written, it "
+                     "does not resolve host names; " +
+                     std::string(kListenerExpected));
+    return std::nullopt;
+  }
+  return address;
 }
 
 std::vector<Cidr> readCidrList(YamlReader& reader, const YAML::Node& node, const std::string& path) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <yaml-cpp/yaml.h>
+#include <boost/asio/ip/address.hpp>
 
 #include "proxy/config/address.h"
 #include "proxy/config/error_report.h"
@@ -57,6 +58,21 @@ BusyPoll readBusyPoll(YamlReader& reader, const YAML::Node& node, const std::str
   return *busy_poll;
 }
 
+// Whether two listeners would claim the same port: the same address, or a wildcard covering the other one
+// (0.0.0.0 covers every IPv4 address; [::] every address, IPv4 included, as Linux binds it dual-stack). Port
+// 0 asks the kernel for a free port each time: never the same.
+bool sharePort(const Address& a, const Address& b) {
+  if (a.port == 0 || a.port != b.port) return false;
+  boost::system::error_code ec;
+  const auto x = boost::asio::ip::make_address(a.host, ec);
+  const auto y = boost::asio::ip::make_address(b.host, ec);
+  if (ec) return false;
+  const auto covers = [](const boost::asio::ip::address& wide, const boost::asio::ip::address& other) {
+    return wide.is_unspecified() && (wide.is_v6() || other.is_v4());
+  };
+  return x == y || covers(x, y) || covers(y, x);
+}
+
 void readConfig(YamlReader& reader, const YAML::Node& root, Config& config) {
   MapReader map(reader, root, "",
                 {"listen", "admin", "workers", "busy_poll", "trusted_proxies", "upstream", "limits", "log",
@@ -64,13 +80,21 @@ void readConfig(YamlReader& reader, const YAML::Node& root, Config& config) {
   if (!map.isMap()) return;
 
   config.listen = *parseAddress(kDefaultListen, PortZero::Allowed).value;
+  bool listen_valid = true;
   if (const auto* listen = map.find("listen")) {
-    if (auto address = readAddress(reader, *listen, "listen", true)) config.listen = std::move(*address);
+    auto address = readAddress(reader, *listen, "listen", true);
+    listen_valid = address.has_value();
+    if (address) config.listen = std::move(*address);
   }
   if (const auto* admin = map.find("admin")) {
     // An empty value turns the admin listener off, so `admin: ${ADMIN:-}` lets a deployment opt in.
     const auto text = reader.string(*admin, "admin", "an address");
     if (text && !text->empty()) config.admin = readAddress(reader, *admin, "admin", true);
+    if (listen_valid && config.admin && sharePort(config.listen, *config.admin)) {
+      reader.error(*admin, "admin",
+                   "\"" + config.admin->text + "\" takes the port of listen (\"" + config.listen.text +
+                       "\"): expected an address with a port of its own, e.g. 127.0.0.1:9901");
+    }
   }
   config.workers = coreCount();
   if (const auto* workers = map.find("workers")) config.workers = resolveWorkers(reader, *workers, "workers");

@@ -125,6 +125,43 @@ upstream: {address: "127.0.0.1:0"}
   expectError(result, "upstream.address", 3, "out of range");
 }
 
+// What a listener cannot bind as written fails at load, so `--check` catches it too.
+TEST(LoaderErrorsTest, ListenersMustBeBindableAsWritten) {
+  const auto names = load(R"(listen: localhost:8080
+admin: admin.internal:9901
+upstream: {address: localhost:3000}
+)");
+  expectError(names, "listen", 1, "\"localhost\" is not an IP address");
+  expectError(names, "listen", 1, "127.0.0.1:8080");  // says what to write instead
+  expectError(names, "admin", 2, "\"admin.internal\" is not an IP address");
+  EXPECT_EQ(errorAt(names, "upstream.address"), nullptr)
+      << "an upstream host name is resolved when connecting";
+
+  const auto unix_sockets = load(R"(listen: unix:/run/gatehouse.sock
+admin: unix:/run/gatehouse-admin.sock
+upstream: {address: unix:/run/app.sock}
+)");
+  expectError(unix_sockets, "listen", 1, "Unix sockets are not supported for listeners");
+  expectError(unix_sockets, "admin", 2, "Unix sockets are not supported for listeners");
+  EXPECT_EQ(errorAt(unix_sockets, "upstream.address"), nullptr) << errorsOf(unix_sockets);
+}
+
+TEST(LoaderErrorsTest, TheAdminListenerNeedsAPortOfItsOwn) {
+  for (const auto* pair :
+       {"listen: 127.0.0.1:8080\nadmin: 127.0.0.1:8080\n", "listen: 0.0.0.0:8080\nadmin: 127.0.0.1:8080\n",
+        "listen: 127.0.0.1:8080\nadmin: 0.0.0.0:8080\n", "listen: \"[::]:8080\"\nadmin: 127.0.0.1:8080\n",
+        "listen: \"[::1]:8080\"\nadmin: \"[::1]:8080\"\n"}) {
+    const auto result = load(std::string(pair) + "upstream: {address: 127.0.0.1:3000}\n");
+    expectError(result, "admin", 2, "takes the port of listen");
+  }
+  for (const auto* pair :
+       {"listen: 127.0.0.1:8080\nadmin: 127.0.0.1:9901\n", "listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\n",
+        "listen: 127.0.0.1:8080\nadmin: 127.0.0.2:8080\n", "listen: 0.0.0.0:8080\nadmin: \"[::1]:8080\"\n"}) {
+    const auto result = load(std::string(pair) + "upstream: {address: 127.0.0.1:3000}\n");
+    EXPECT_TRUE(result.config) << pair << errorsOf(result);
+  }
+}
+
 TEST(LoaderErrorsTest, BadCidrs) {
   const auto result = load(R"(upstream: {address: 127.0.0.1:3000}
 trusted_proxies: [10.0.0.1/8, 10.0.0.0/33, nope]

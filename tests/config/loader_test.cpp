@@ -200,7 +200,7 @@ rate_limits:
 TEST(LoaderTest, EveryFieldIsSettable) {
   const auto result = load(R"(
 listen: "[::1]:0"
-admin: unix:/run/gatehouse-admin.sock
+admin: "[::1]:9901"
 workers: 3
 busy_poll: 80us
 upstream: {address: unix:/run/app.sock, connect_timeout: 1s, response_timeout: 5s, max_idle: 0, idle_timeout: 2m}
@@ -248,7 +248,8 @@ routes:
   const Config& c = *result.config;
   EXPECT_EQ(c.listen.host, "::1");
   EXPECT_EQ(c.listen.port, 0);
-  EXPECT_EQ(c.admin->kind, Address::Kind::Unix);
+  EXPECT_EQ(c.admin->host, "::1");
+  EXPECT_EQ(c.admin->port, 9901);
   EXPECT_EQ(c.workers, 3);
   EXPECT_EQ(c.busy_poll, (BusyPoll{BusyPoll::Mode::Fixed, std::chrono::microseconds(80)}));
   EXPECT_EQ(c.upstream.address.path, "/run/app.sock");

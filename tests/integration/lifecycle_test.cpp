@@ -141,6 +141,38 @@ std::pair<int, std::string> runCheck(const std::string& yaml) {
   return {WEXITSTATUS(status), output};
 }
 
+// Runs gatehouse with a config that must not start: its exit status (nullopt if it kept running for 10 s) and
+// its stderr.
+std::pair<std::optional<int>, std::string> failedStart(const std::string& yaml, std::uint16_t port) {
+  try {
+    ProxyProcess proxy(yaml, port);  // returns once `port` answers, which may be another program
+    const auto status = proxy.wait(10s);
+    return {status, proxy.stderrText()};
+  } catch (const std::runtime_error& e) {  // exited before the port answered: the message carries stderr
+    return {1, e.what()};
+  }
+}
+
+TEST(Lifecycle, BindFailuresNameTheKeyAndTheAddress) {
+  TestUpstream upstream;
+  TakenPort taken;
+  const auto listen_address = "127.0.0.1:" + std::to_string(taken.port());
+  const auto [listen_status, listen_error] =
+      failedStart(withPort(testConfig(upstream.address(), kCatchAll), taken.port()), taken.port());
+  EXPECT_EQ(listen_status, std::optional<int>(1));
+  EXPECT_NE(listen_error.find("listen " + listen_address + ": address already in use"), std::string::npos)
+      << listen_error;
+  EXPECT_EQ(listen_error.find(".hpp"), std::string::npos) << "a Boost source path: " << listen_error;
+
+  const auto port = freePort();
+  const auto [admin_status, admin_error] = failedStart(
+      withPort(testConfig(upstream.address(), kCatchAll, "admin: " + listen_address + "\n"), port), port);
+  EXPECT_EQ(admin_status, std::optional<int>(1));
+  EXPECT_NE(admin_error.find("admin " + listen_address + ": address already in use"), std::string::npos)
+      << admin_error;
+  EXPECT_EQ(admin_error.find(".hpp"), std::string::npos) << "a Boost source path: " << admin_error;
+}
+
 TEST(Lifecycle, CheckPrintsTheEffectiveConfigOrEveryError) {
   const auto [ok_status, ok_output] = runCheck(testConfig("127.0.0.1:3000", kCatchAll));
   EXPECT_EQ(ok_status, 0) << ok_output;
@@ -151,6 +183,27 @@ TEST(Lifecycle, CheckPrintsTheEffectiveConfigOrEveryError) {
   EXPECT_NE(bad_status, 0);
   EXPECT_NE(bad_output.find(":1:"), std::string::npos) << bad_output;             // the port, on line 1
   EXPECT_NE(bad_output.find("conect_timeout"), std::string::npos) << bad_output;  // the unknown key, named
+}
+
+TEST(Lifecycle, CheckRefusesListenersThatCouldNotStart) {
+  const auto [name_status, name_output] =
+      runCheck("listen: localhost:8080\nupstream: {address: 127.0.0.1:3000}\nroutes: []\n");
+  EXPECT_EQ(name_status, 1) << name_output;
+  EXPECT_NE(name_output.find(":1:9: listen: \"localhost\" is not an IP address"), std::string::npos)
+      << name_output;
+
+  const auto [unix_status, unix_output] =
+      runCheck("listen: 127.0.0.1:8080\nadmin: unix:/tmp/admin.sock\nupstream: {address: 127.0.0.1:3000}\n");
+  EXPECT_EQ(unix_status, 1) << unix_output;
+  EXPECT_NE(unix_output.find(":2:8: admin: \"unix:/tmp/admin.sock\": Unix sockets are not supported"),
+            std::string::npos)
+      << unix_output;
+
+  const auto [same_status, same_output] =
+      runCheck("listen: 127.0.0.1:8080\nadmin: 127.0.0.1:8080\nupstream: {address: 127.0.0.1:3000}\n");
+  EXPECT_EQ(same_status, 1) << same_output;
+  EXPECT_NE(same_output.find(":2:8: admin: \"127.0.0.1:8080\" takes the port of listen"), std::string::npos)
+      << same_output;
 }
 
 }  // namespace
