@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/system/system_error.hpp>
 
@@ -33,6 +34,22 @@ void bindAs(std::string_view key, const config::Address& address, Bind&& bind) {
   }
 }
 
+// SO_REUSEPORT lets every worker bind the listen port, and would as well let a second Gatehouse of the same
+// user join a port that another one serves, silently taking half of its connections. A socket bound without
+// it first fails when anything listens there already; it is closed before the workers bind. (A program that
+// takes the port between the two binds is not caught: the window is a few system calls.)
+void checkPortIsFree(const config::Address& address) {
+  if (address.port == 0) return;  // the kernel picks a free port
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor probe(io);
+  const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(address.host), address.port);
+  probe.open(endpoint.protocol());
+  // Connections of a previous run still in TIME_WAIT do not hold the port; only a listener (or a bound
+  // socket without SO_REUSEADDR) does.
+  probe.set_option(boost::asio::socket_base::reuse_address(true));
+  probe.bind(endpoint);
+}
+
 }  // namespace
 
 Server::Server(std::shared_ptr<const Runtime> runtime)
@@ -53,6 +70,7 @@ void Server::start() {
   // With `listen: host:0` the first worker's socket picks the port and the others join it (SO_REUSEPORT).
   std::uint16_t port = runtime_->config->listen.port;
   try {
+    bindAs("listen", runtime_->config->listen, [&] { checkPortIsFree(runtime_->config->listen); });
     for (auto& worker : workers_) {
       bindAs("listen", runtime_->config->listen, [&] { worker->start(port); });
       port = worker->listenPort();

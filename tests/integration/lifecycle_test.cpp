@@ -173,6 +173,22 @@ TEST(Lifecycle, BindFailuresNameTheKeyAndTheAddress) {
   EXPECT_EQ(admin_error.find(".hpp"), std::string::npos) << "a Boost source path: " << admin_error;
 }
 
+// SO_REUSEPORT lets Gatehouse's workers share their port; it must not let a second Gatehouse join it.
+TEST(Lifecycle, ASecondGatehouseOnTheSamePortExitsInsteadOfSharingIt) {
+  TestUpstream upstream;
+  const auto port = freePort();
+  const auto yaml = withPort(testConfig(upstream.address(), kCatchAll), port);
+  ProxyProcess first(yaml, port);
+  ProxyProcess second(yaml, port);  // returns at once: the port answers (the first one)
+  EXPECT_EQ(second.wait(5s), std::optional<int>(1)) << "the second instance is serving the same port";
+  EXPECT_NE(second.stderrText().find("listen 127.0.0.1:" + std::to_string(port) + ": address already in use"),
+            std::string::npos)
+      << second.stderrText();
+  // The first one was never disturbed, and serves every connection.
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(HttpClient(port).get("/").result_int(), 200);
+  EXPECT_EQ(first.wait(0ms), std::nullopt);
+}
+
 TEST(Lifecycle, CheckPrintsTheEffectiveConfigOrEveryError) {
   const auto [ok_status, ok_output] = runCheck(testConfig("127.0.0.1:3000", kCatchAll));
   EXPECT_EQ(ok_status, 0) << ok_output;
