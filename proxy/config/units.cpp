@@ -78,7 +78,8 @@ ParseResult<Duration> parseDuration(std::string_view text) {
   const auto count = parseUnsigned(number);
   constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<Duration::rep>::max());
   if (!count || *count.value > kMax / unit->multiplier) {
-    return ParseResult<Duration>::fail(quoted(text) + " is too large");
+    return ParseResult<Duration>::fail(quoted(text) + " is too large (durations go up to " +
+                                       formatDuration(kMaxDuration) + ")");
   }
   return ParseResult<Duration>::ok(Duration(static_cast<Duration::rep>(*count.value * unit->multiplier)));
 }

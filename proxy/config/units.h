@@ -15,7 +15,13 @@ namespace gatehouse::config {
 // Decimal digits only: no sign, no spaces, no hex. Fails past 2^64-1.
 ParseResult<std::uint64_t> parseUnsigned(std::string_view text);
 
+// The longest duration a config may give: a year. Timeouts are added to steady_clock time points counted in
+// nanoseconds, which overflow past 292 years into nonsense (a timeout firing at once); nothing Gatehouse
+// waits for, and no session TTL or rate-limit window, needs more than a year.
+inline constexpr Duration kMaxDuration = std::chrono::hours(24 * 365);
+
 // <digits><unit>, unit one of ms, s, m, h. A bare number is an error, because "30" could mean seconds or ms.
+// Fails past the range of Duration; YamlReader::duration bounds it to kMaxDuration.
 ParseResult<Duration> parseDuration(std::string_view text);
 
 // A spin time for busy polling: "off", or <digits>us / <digits>ms. Microseconds, because the useful values

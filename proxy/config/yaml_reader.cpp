@@ -84,8 +84,14 @@ std::optional<std::uint64_t> YamlReader::count(const YAML::Node& node, const std
 std::optional<Duration> YamlReader::duration(const YAML::Node& node, const std::string& path, Duration min) {
   auto value = parsed<Duration>(node, path, "a duration", parseDuration);
   if (!value) return std::nullopt;
+  const auto range =
+      "; allowed: " + formatDuration(min) + " to " + formatDuration(kMaxDuration) + " (365 days)";
   if (*value < min) {
-    error(node, path, "must be at least " + formatDuration(min));
+    error(node, path, "must be at least " + formatDuration(min) + range);
+    return std::nullopt;
+  }
+  if (*value > kMaxDuration) {
+    error(node, path, "\"" + formatDuration(*value) + "\" is too large" + range);
     return std::nullopt;
   }
   return value;

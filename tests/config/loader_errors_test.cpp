@@ -162,6 +162,34 @@ TEST(LoaderErrorsTest, TheAdminListenerNeedsAPortOfItsOwn) {
   }
 }
 
+// Past 292 years a timeout overflows the clock's nanoseconds (a 504 after a few ms, an instant 408): every
+// duration is bounded to a year, with the key, the line and the range in the error.
+TEST(LoaderErrorsTest, DurationsAreBoundedToAYear) {
+  const auto result = load(R"(upstream: {address: 127.0.0.1:3000, response_timeout: 2600000h}
+limits:
+  drain_timeout: 8761h
+  header_timeout: 9223372036854775807ms
+sessions:
+  s: {format: plain, ttl: 100000000h, cache: 99999999999999999999h}
+rate_limits:
+  r: {limits: [{requests: 1, window: 8784h}]}
+)");
+  expectError(result, "upstream.response_timeout", 1,
+              "\"2600000h\" is too large; allowed: 1ms to 8760h (365 days)");
+  expectError(result, "limits.drain_timeout", 3, "\"8761h\" is too large; allowed: 0s to 8760h (365 days)");
+  expectError(result, "limits.header_timeout", 4, "is too large; allowed: 1ms to 8760h");
+  expectError(result, "sessions.s.ttl", 6, "\"100000000h\" is too large; allowed: 1s to 8760h");
+  expectError(result, "sessions.s.cache", 6, "is too large (durations go up to 8760h)");
+  expectError(result, "rate_limits.r.limits[0].window", 8, "\"8784h\" is too large; allowed: 1ms to 8760h");
+
+  const auto longest = load(R"(upstream: {address: 127.0.0.1:3000, response_timeout: 8760h}
+limits: {drain_timeout: 525600m, idle_timeout: 31536000s}
+)");
+  ASSERT_TRUE(longest.config) << errorsOf(longest);
+  EXPECT_EQ(longest.config->upstream.response_timeout, 8760h);
+  EXPECT_EQ(longest.config->limits.drain_timeout, 8760h);
+}
+
 TEST(LoaderErrorsTest, BadCidrs) {
   const auto result = load(R"(upstream: {address: 127.0.0.1:3000}
 trusted_proxies: [10.0.0.1/8, 10.0.0.0/33, nope]
