@@ -368,7 +368,12 @@ sessions:
 
 TEST(LoaderErrorsTest, InvalidStoreUrl) {
   expectError(load("upstream: {address: 127.0.0.1:3000}\nstore: {url: \"http://cache:6379\"}\n"), "store.url",
-              2, "unknown scheme");
+              2, "unknown scheme \"http\"");
+  // The error names the scheme, never the password that follows it.
+  const auto with_password =
+      load("upstream: {address: 127.0.0.1:3000}\nstore: {url: \"http://user:s3cret@cache:6379\"}\n");
+  ASSERT_FALSE(with_password.errors.empty());
+  EXPECT_EQ(errorsOf(with_password).find("s3cret"), std::string::npos) << errorsOf(with_password);
   expectError(load("upstream: {address: 127.0.0.1:3000}\nstore: {url: \"redis://cache:99999/0\"}\n"),
               "store.url", 2, "out of range");
   expectError(load("upstream: {address: 127.0.0.1:3000}\nstore: {url: \"unix://redis.sock\"}\n"), "store.url",
