@@ -231,13 +231,12 @@ void MemoryStore::lookupSession(const SessionLookup& lookup, SessionCallback don
     const std::lock_guard lock(shard.mutex);
     shard.dropExpired(now_ms);
     if (Shard::Entry* entry = shard.find(lookup.key, now_ms)) {
+      // A rate-limit key holds no session: not found, as the Redis store answers GET's WRONGTYPE.
       if (const std::string* value = std::get_if<std::string>(&entry->value)) {
         result.found = true;
         value_copy = *value;
         result.value = value_copy;
         if (lookup.touch_ttl > Millis{0}) shard.setExpiry(*entry, now_ms + lookup.touch_ttl.count());
-      } else {
-        result.status = StoreStatus::Error;  // a rate-limit key: Redis's GET answers WRONGTYPE
       }
     }
   }
