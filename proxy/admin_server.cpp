@@ -108,6 +108,7 @@ void AdminServer::accept() {
 }
 
 void AdminServer::checkReady(std::function<void(bool, std::string)> done) {
+  if (draining_.load(std::memory_order_relaxed)) return done(false, "draining: shutting down");
   // The upstream first: a fresh connection (not a pooled one) proves the app accepts connections now.
   upstream_.connect(
       [this, done = std::move(done)](boost::system::error_code ec, UpstreamConnectionPtr) mutable {

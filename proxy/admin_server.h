@@ -3,7 +3,10 @@
 // Runs on its own thread and io_context so that a probe never competes with a worker's requests.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -30,6 +33,9 @@ class AdminServer {
 
   // Called on the admin thread by a request for /readyz: {ready, reason}.
   void checkReady(std::function<void(bool, std::string)> done);
+  // From SIGTERM on, /readyz answers 503 ("draining"), so that a load balancer stops sending new connections
+  // while in-flight requests finish. Thread-safe.
+  void setDraining() { draining_.store(true, std::memory_order_relaxed); }
 
  private:
   void accept();
@@ -41,6 +47,7 @@ class AdminServer {
   UpstreamPool upstream_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;
+  std::atomic<bool> draining_{false};
   std::thread thread_;
 };
 

@@ -108,6 +108,7 @@ std::uint16_t Server::port() const {
 void Server::shutdown() {
   if (stopped_) return;
   stopped_ = true;
+  if (admin_) admin_->setDraining();
   const auto drain_timeout = runtime_->config->limits.drain_timeout;
   spdlog::info("draining: up to {} ms for in-flight requests", drain_timeout.count());
   for (auto& worker : workers_) worker->drain();

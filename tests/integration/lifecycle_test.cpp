@@ -24,6 +24,37 @@ struct TakenPort {
   std::uint16_t port() const { return acceptor.local_endpoint().port(); }
 };
 
+// An app that takes `delay` to answer each request.
+TestUpstream::Handler slowApp(std::chrono::milliseconds delay) {
+  return [delay](const ReceivedRequest&) {
+    UpstreamReply reply;
+    reply.delay = delay;
+    reply.body = "finished";
+    return reply;
+  };
+}
+
+// Waits (up to 3 s) until a request has reached the app.
+void awaitRequestAtApp(const TestUpstream& upstream) {
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (upstream.requestCount() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(upstream.requestCount(), 1u);
+}
+
+// A client of the admin listener, which starts listening just after the workers: ProxyProcess waits for
+// theirs only.
+HttpClient adminClient(std::uint16_t admin_port) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      return HttpClient(admin_port);
+    } catch (const boost::system::system_error&) {
+      if (attempt == 100) throw;
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+}
+
 std::string lowerCase(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -31,12 +62,7 @@ std::string lowerCase(std::string text) {
 }
 
 TEST(Lifecycle, SigtermLetsInFlightRequestsFinishThenExitsZero) {
-  TestUpstream upstream([](const ReceivedRequest&) {
-    UpstreamReply reply;
-    reply.delay = 700ms;
-    reply.body = "finished";
-    return reply;
-  });
+  TestUpstream upstream(slowApp(700ms));
   const auto port = freePort();
   ProxyProcess proxy(
       withPort(testConfig(upstream.address(), kCatchAll, "limits: {drain_timeout: 5s}\n"), port), port);
@@ -46,10 +72,7 @@ TEST(Lifecycle, SigtermLetsInFlightRequestsFinishThenExitsZero) {
     return client.get("/slow");
   });
   // Wait until the request is at the upstream, then ask Gatehouse to stop.
-  const auto deadline = std::chrono::steady_clock::now() + 3s;
-  while (upstream.requestCount() == 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(5ms);
-  ASSERT_EQ(upstream.requestCount(), 1u);
+  awaitRequestAtApp(upstream);
   proxy.signal(SIGTERM);
 
   const auto response = in_flight.get();
@@ -61,11 +84,7 @@ TEST(Lifecycle, SigtermLetsInFlightRequestsFinishThenExitsZero) {
 }
 
 TEST(Lifecycle, DrainTimeoutCutsRequestsThatTakeTooLong) {
-  TestUpstream upstream([](const ReceivedRequest&) {
-    UpstreamReply reply;
-    reply.delay = 1500ms;
-    return reply;
-  });
+  TestUpstream upstream(slowApp(1500ms));
   const auto port = freePort();
   auto yaml = testConfig(upstream.address(), kCatchAll, "limits: {drain_timeout: 200ms}\n");
   yaml.replace(yaml.find("response_timeout: 2s"), 20, "response_timeout: 5s");
@@ -74,14 +93,41 @@ TEST(Lifecycle, DrainTimeoutCutsRequestsThatTakeTooLong) {
     HttpClient client(port);
     return client.get("/slow");
   });
-  const auto deadline = std::chrono::steady_clock::now() + 3s;
-  while (upstream.requestCount() == 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(5ms);
+  awaitRequestAtApp(upstream);
   const auto start = std::chrono::steady_clock::now();
   proxy.signal(SIGTERM);
   EXPECT_EQ(proxy.wait(3s), std::optional<int>(0));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1200ms);
   EXPECT_THROW(in_flight.get(), boost::system::system_error);
+}
+
+TEST(Lifecycle, ReadinessFailsWhileDraining) {
+  TestUpstream upstream(slowApp(1500ms));
+  const auto port = freePort();
+  const auto admin_port = freePort();
+  ProxyProcess proxy(withPort(testConfig(upstream.address(), kCatchAll,
+                                         "admin: 127.0.0.1:" + std::to_string(admin_port) +
+                                             "\nlimits: {drain_timeout: 5s}\n"),
+                              port),
+                     port);
+  auto admin = adminClient(admin_port);
+  EXPECT_EQ(admin.get("/readyz").result_int(), 200);
+  auto in_flight = std::async(std::launch::async, [port] { return HttpClient(port).get("/slow"); });
+  awaitRequestAtApp(upstream);
+  proxy.signal(SIGTERM);
+  // Draining now (the request still has more than a second to go): alive, but not ready.
+  unsigned status = 200;
+  Response readiness;
+  for (int attempt = 0; attempt < 50 && status == 200; ++attempt) {
+    readiness = admin.get("/readyz");
+    status = readiness.result_int();
+    if (status == 200) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(status, 503u);
+  EXPECT_NE(readiness.body().find("draining"), std::string::npos) << readiness.body();
+  EXPECT_EQ(admin.get("/healthz").result_int(), 200);
+  EXPECT_EQ(in_flight.get().result_int(), 200);
+  EXPECT_EQ(proxy.wait(5s), std::optional<int>(0)) << proxy.stderrText();
 }
 
 TEST(Lifecycle, AdminHealthAndReadiness) {
