@@ -25,6 +25,9 @@ constexpr std::string_view kUsage = R"(Usage: gatehouse --config FILE [--check]
   --help          print this help and exit
 
 Signals: SIGTERM / SIGINT stop accepting, let in-flight requests finish (limits.drain_timeout), then exit 0.
+         SIGHUP loads FILE again and applies it to new requests; a FILE with errors is logged and the running
+         configuration stays. Listeners, workers, busy_poll, the upstream pool, the store and log.access
+         need a restart.
 )";
 
 int usageError(std::string_view message) {
@@ -88,8 +91,9 @@ int main(int argc, char** argv) {
     }
     auto runtime = gatehouse::proxy::buildRuntime(loaded.config);
     gatehouse::proxy::Server server(runtime);
+    server.catchSignals();
     server.start();
-    server.runUntilSignalled();
+    server.runUntilSignalled([&config_path] { return gatehouse::config::loadConfigFile(config_path); });
   } catch (const std::exception& e) {
     return fatal("cannot start: " + std::string(e.what()));
   }

@@ -58,7 +58,63 @@ std::shared_ptr<const filters::FilterFactory> makeFactory(const config::Config& 
       filter);
 }
 
+bool sameAddress(const config::Address& a, const config::Address& b) {
+  return a.kind == b.kind && a.host == b.host && a.port == b.port && a.path == b.path;
+}
+
+bool sameRedisUrl(const config::RedisUrl& a, const config::RedisUrl& b) {
+  return a.tls == b.tls && a.unix_socket == b.unix_socket && a.host == b.host && a.port == b.port &&
+         a.path == b.path && a.user == b.user && a.password == b.password && a.db == b.db;
+}
+
+// Sets `fresh` back to `running` when they differ, and records the key.
+template <typename T, typename Same>
+void keep(const T& running, T& fresh, const char* key, std::vector<std::string>& kept, Same same) {
+  if (same(running, fresh)) return;
+  fresh = running;
+  kept.emplace_back(key);
+}
+
+template <typename T>
+void keep(const T& running, T& fresh, const char* key, std::vector<std::string>& kept) {
+  keep(running, fresh, key, kept, [](const T& a, const T& b) { return a == b; });
+}
+
 }  // namespace
+
+ReloadedConfig keepRestartOnlySettings(const config::Config& running, const config::Config& fresh) {
+  auto next = std::make_shared<config::Config>(fresh);
+  std::vector<std::string> kept;
+  // Bound at start: the listening sockets, the threads and how they wait.
+  keep(running.listen, next->listen, "listen", kept, sameAddress);
+  keep(running.admin, next->admin, "admin", kept,
+       [](const std::optional<config::Address>& a, const std::optional<config::Address>& b) {
+         return a.has_value() == b.has_value() && (!a || sameAddress(*a, *b));
+       });
+  keep(running.workers, next->workers, "workers", kept);
+  keep(running.busy_poll, next->busy_poll, "busy_poll", kept);
+  // Each worker's upstream pool is made at start with these; response_timeout is read per request.
+  keep(running.upstream.address, next->upstream.address, "upstream.address", kept, sameAddress);
+  keep(running.upstream.connect_timeout, next->upstream.connect_timeout, "upstream.connect_timeout", kept);
+  keep(running.upstream.max_idle, next->upstream.max_idle, "upstream.max_idle", kept);
+  keep(running.upstream.idle_timeout, next->upstream.idle_timeout, "upstream.idle_timeout", kept);
+  // Each worker's store connections, and the memory store, are made at start.
+  const auto& store = running.store;
+  auto& next_store = next->store;
+  keep(store.type, next_store.type, "store.type", kept);
+  keep(store.redis, next_store.redis, "store.url", kept, sameRedisUrl);
+  next_store.url = store.url;  // the text goes with the parsed URL
+  keep(store.timeout, next_store.timeout, "store.timeout", kept);
+  keep(store.connections, next_store.connections, "store.connections", kept);
+  keep(store.tls.ca_file, next_store.tls.ca_file, "store.tls.ca_file", kept);
+  keep(store.tls.cert_file, next_store.tls.cert_file, "store.tls.cert_file", kept);
+  keep(store.tls.key_file, next_store.tls.key_file, "store.tls.key_file", kept);
+  keep(store.tls.verify, next_store.tls.verify, "store.tls.verify", kept);
+  keep(store.memory_max_keys, next_store.memory_max_keys, "store.memory_max_keys", kept);
+  // The access log's sink and format are set up once.
+  keep(running.log.access, next->log.access, "log.access", kept);
+  return {std::move(next), std::move(kept)};
+}
 
 std::shared_ptr<const Runtime> buildRuntime(std::shared_ptr<const config::Config> config) {
   auto runtime = std::make_shared<Runtime>();

@@ -29,4 +29,14 @@ struct Runtime {
 // loader has already validated references, so this is a programming error, not a user one).
 std::shared_ptr<const Runtime> buildRuntime(std::shared_ptr<const config::Config> config);
 
+// What a reload (SIGHUP) applies: `fresh`, with every setting that only takes effect when Gatehouse starts
+// set back to its value in `running` — the listeners (listen, admin), workers, busy_poll, the upstream pool's
+// settings (upstream.address, connect_timeout, max_idle, idle_timeout), the store (every store.* key) and
+// log.access. `kept` names each of those keys whose value differed, e.g. "workers" or "store.url".
+struct ReloadedConfig {
+  std::shared_ptr<const config::Config> config;
+  std::vector<std::string> kept;
+};
+ReloadedConfig keepRestartOnlySettings(const config::Config& running, const config::Config& fresh);
+
 }  // namespace gatehouse::proxy

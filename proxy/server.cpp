@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <csignal>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
@@ -9,9 +10,11 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/system/system_error.hpp>
 
+#include "proxy/config/error_report.h"
 #include "proxy/config/units.h"
 #include "store/store_factory.h"
 
@@ -52,12 +55,19 @@ void checkPortIsFree(const config::Address& address) {
 
 }  // namespace
 
+struct Server::Signals {
+  boost::asio::io_context io;
+  boost::asio::signal_set set{io, SIGTERM, SIGINT, SIGHUP};
+};
+
 Server::Server(std::shared_ptr<const Runtime> runtime)
     : runtime_(std::move(runtime)),
+      current_(runtime_->config),
       memory_(store::makeMemoryStore(runtime_->config->store)),
       access_log_(runtime_->config->log.access) {
   for (int i = 0; i < runtime_->config->workers; ++i) {
-    workers_.push_back(std::make_unique<Worker>(i, runtime_, memory_, access_log_));
+    worker_runtimes_.push_back(std::make_shared<Runtime>(*runtime_));
+    workers_.push_back(std::make_unique<Worker>(i, worker_runtimes_.back(), memory_, access_log_));
   }
   if (runtime_->config->admin) admin_ = std::make_unique<AdminServer>(runtime_, memory_);
 }
@@ -109,7 +119,10 @@ void Server::shutdown() {
   if (stopped_) return;
   stopped_ = true;
   if (admin_) admin_->setDraining();
-  const auto drain_timeout = runtime_->config->limits.drain_timeout;
+  const auto drain_timeout = [this] {
+    std::lock_guard lock(current_mutex_);
+    return current_->limits.drain_timeout;
+  }();
   spdlog::info("draining: up to {} ms for in-flight requests", drain_timeout.count());
   for (auto& worker : workers_) worker->drain();
   const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
@@ -126,13 +139,69 @@ void Server::shutdown() {
   spdlog::info("stopped");
 }
 
-void Server::runUntilSignalled() {
-  boost::asio::io_context signals_io;
-  boost::asio::signal_set signals(signals_io, SIGTERM, SIGINT);
-  signals.async_wait([](const boost::system::error_code& ec, int signal) {
-    if (!ec) spdlog::info("signal {}: shutting down", signal);
-  });
-  signals_io.run();
+void Server::reload(std::shared_ptr<const config::Config> config) {
+  auto next = keepRestartOnlySettings(*runtime_->config, *config);
+  for (const auto& key : next.kept) {
+    spdlog::warn("reload: {} cannot change without a restart; keeping the running value", key);
+  }
+  std::shared_ptr<const Runtime> runtime;
+  try {
+    runtime = buildRuntime(next.config);
+  } catch (const std::exception& e) {
+    spdlog::error("reload failed: {}; still serving the previous configuration", e.what());
+    return;
+  }
+  spdlog::set_level(spdlog::level::from_str(next.config->log.level));
+  // Each worker takes the new runtime on its own thread, between two handlers: a request's route and filters
+  // come from one configuration, chosen when its head is read (the filter chain holds the factories it was
+  // made from, so a request in flight keeps the old ones alive); limits and timeouts read later in an
+  // exchange come from the newest.
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    boost::asio::post(workers_[i]->io(), [target = worker_runtimes_[i], runtime] { *target = *runtime; });
+  }
+  {
+    std::lock_guard lock(current_mutex_);
+    current_ = next.config;
+  }
+  spdlog::info("configuration reloaded: {} route(s)", next.config->routes.size());
+}
+
+void Server::reloadFrom(const ConfigSource& source) {
+  if (!source) {
+    spdlog::warn("SIGHUP: reload is not supported here; ignored");
+    return;
+  }
+  spdlog::info("SIGHUP: loading the configuration again");
+  const auto loaded = source();
+  if (!loaded.errors.empty()) {
+    for (const auto& error : loaded.errors) {
+      spdlog::error("reload: {}", config::formatError(loaded.source_name, error));
+    }
+    spdlog::error("reload failed: {} error(s) in {}; still serving the previous configuration",
+                  loaded.errors.size(), loaded.source_name);
+    return;
+  }
+  reload(loaded.config);
+}
+
+void Server::catchSignals() {
+  if (!signals_) signals_ = std::make_unique<Signals>();
+}
+
+void Server::runUntilSignalled(ConfigSource source) {
+  catchSignals();
+  std::function<void()> wait_for_signal = [&] {
+    signals_->set.async_wait([&](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      if (signal == SIGHUP) {
+        reloadFrom(source);
+        return wait_for_signal();
+      }
+      spdlog::info("signal {}: shutting down", signal);
+    });
+  };
+  wait_for_signal();
+  signals_->io.run();  // returns once a SIGTERM or SIGINT has been handled: nothing waits any more
   shutdown();
 }
 
