@@ -4,6 +4,7 @@
 
 #include <boost/beast/core/string.hpp>
 
+#include "proxy/config/http_syntax.h"
 #include "proxy/http/request_checks.h"
 
 namespace gatehouse::filters {
@@ -11,27 +12,11 @@ namespace {
 
 namespace bhttp = boost::beast::http;
 
-bool isFramingField(bhttp::field name) {
-  switch (name) {
-    case bhttp::field::connection:
-    case bhttp::field::content_length:
-    case bhttp::field::keep_alive:
-    case bhttp::field::proxy_connection:
-    case bhttp::field::te:
-    case bhttp::field::trailer:
-    case bhttp::field::transfer_encoding:
-    case bhttp::field::upgrade:
-      return true;
-    default:
-      return false;
-  }
-}
-
 void checkName(std::string_view name) {
   if (!http::isFieldName(name)) {
     throw std::invalid_argument("headers filter: invalid header name '" + std::string(name) + "'");
   }
-  if (isFramingField(bhttp::string_to_field(name))) {
+  if (config::isFramingHeader(name)) {
     throw std::invalid_argument("headers filter: '" + std::string(name) +
                                 "' is managed by the proxy and cannot be edited");
   }

@@ -1,7 +1,6 @@
 #include "proxy/downstream_connection.h"
 
 #include <algorithm>
-#include <iterator>
 #include <string_view>
 
 #include <spdlog/spdlog.h>
@@ -72,18 +71,6 @@ bool isIdempotent(bhttp::verb method) {
     default:
       return false;
   }
-}
-
-// A response whose Transfer-Encoding is anything but a single "chunked".
-template <class Message>
-bool hasUnsupportedTransferCoding(const Message& message) {
-  if (!http::hasField(message, bhttp::field::transfer_encoding)) return false;
-  const auto [first, last] = message.equal_range(bhttp::field::transfer_encoding);
-  if (first == last || std::next(first) != last) return true;
-  std::string_view value = first->value();
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  return !beast::iequals(value, "chunked");
 }
 
 bool isPeerGone(const boost::system::error_code& ec) {
@@ -530,7 +517,7 @@ void DownstreamConnection::onReadResponseHeader(ErrorCode ec) {
 
   const bool upgrade = status == 101 && upgrade_requested_;
   if (status == 101 && !upgrade) return upstreamFailed(bhttp::error::bad_version, false);
-  if (hasUnsupportedTransferCoding(response)) {
+  if (http::hasField(response, bhttp::field::transfer_encoding) && http::checkTransferEncoding(response)) {
     // The relay removes chunked framing and writes its own; any other transfer-coding (gzip, chunked) would
     // reach the client undeclared once the field is gone. nginx refuses such a response the same way.
     spdlog::warn("upstream {}: unsupported Transfer-Encoding \"{}\" (request {})",

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <iterator>
 
+#include <boost/beast/core/string.hpp>
+
 namespace gatehouse::config {
 namespace {
 
@@ -14,19 +16,10 @@ bool isTokenChar(char c) {
   return isAlphaNumeric(c) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-char asciiLower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 }  // namespace
 
 bool isHttpToken(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), isTokenChar);
-}
-
-bool equalsIgnoringCase(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](char x, char y) { return asciiLower(x) == asciiLower(y); });
 }
 
 bool isFramingHeader(std::string_view name) {
@@ -34,7 +27,7 @@ bool isFramingHeader(std::string_view name) {
       "Connection", "Content-Length", "Keep-Alive",        "Proxy-Connection",
       "TE",         "Trailer",        "Transfer-Encoding", "Upgrade"};
   return std::any_of(std::begin(kFraming), std::end(kFraming),
-                     [&](std::string_view framing) { return equalsIgnoringCase(name, framing); });
+                     [&](std::string_view framing) { return boost::beast::iequals(name, framing); });
 }
 
 bool isSafeHeaderValue(std::string_view text) {

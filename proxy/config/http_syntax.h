@@ -9,9 +9,6 @@ namespace gatehouse::config {
 // RFC 9110 token: method names, header names, cookie names.
 bool isHttpToken(std::string_view text);
 
-// ASCII case-insensitive equality, the way HTTP compares field names.
-bool equalsIgnoringCase(std::string_view a, std::string_view b);
-
 // Fields that frame a message or describe one connection (Content-Length, Transfer-Encoding, Connection and
 // the other hop-by-hop fields; RFC 9110 §7.6.1). Gatehouse writes them itself on each side of the relay, so a
 // config may not set, add or remove them: a Content-Length injected next to a streamed body would let the

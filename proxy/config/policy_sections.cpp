@@ -1,3 +1,5 @@
+#include <boost/beast/core/string.hpp>
+
 #include "proxy/config/http_syntax.h"
 #include "proxy/config/section_readers.h"
 
@@ -13,8 +15,8 @@ void readIdentityHeaderName(MapReader& map, std::string_view key, std::string& o
   if (!value) return;
   if (!isHttpToken(*value)) {
     map.reader().error(*node, map.pathOf(key), "\"" + *value + "\" is not a valid header name");
-  } else if (isFramingHeader(*value) || equalsIgnoringCase(*value, "Host") ||
-             equalsIgnoringCase(*value, "Cookie")) {
+  } else if (isFramingHeader(*value) || boost::beast::iequals(*value, "Host") ||
+             boost::beast::iequals(*value, "Cookie")) {
     // The filter strips the client's copies of this header and writes the verified identity in their place:
     // on a framing field that would reframe the request (a smuggled second request in the body), on Host or
     // Cookie it would take away how the app routes the request or reads its own cookies.
@@ -104,7 +106,7 @@ SessionPolicy readSessionPolicy(YamlReader& reader, const YAML::Node& node, cons
     MapReader headers(reader, *headers_node, map.pathOf("headers"), {"user", "roles"});
     readIdentityHeaderName(headers, "user", policy.user_header);
     readIdentityHeaderName(headers, "roles", policy.roles_header);
-    if (equalsIgnoringCase(policy.user_header, policy.roles_header)) {
+    if (boost::beast::iequals(policy.user_header, policy.roles_header)) {
       reader.error(*headers_node, map.pathOf("headers"),
                    "user and roles name the same header \"" + policy.user_header +
                        "\"; the roles would overwrite the user");

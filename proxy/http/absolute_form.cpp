@@ -1,15 +1,12 @@
 #include "proxy/http/absolute_form.h"
 
-#include <algorithm>
+#include <boost/beast/core/string.hpp>
 
 namespace gatehouse::http {
 namespace {
 
 bool startsWithIgnoringCase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char p, char t) {
-           return p == (t >= 'A' && t <= 'Z' ? static_cast<char>(t - 'A' + 'a') : t);
-         });
+  return text.size() >= prefix.size() && boost::beast::iequals(text.substr(0, prefix.size()), prefix);
 }
 
 }  // namespace

@@ -181,27 +181,6 @@ std::optional<RequestDefect> checkContentLength(const FramingFields& found) {
   return std::nullopt;
 }
 
-std::optional<RequestDefect> checkTransferEncoding(const RequestHeader& request) {
-  // Every coding, across every field, in order; the only acceptable list is exactly ["chunked"].
-  int codings = 0;
-  for (const auto& field : request) {
-    if (field.name() != bhttp::field::transfer_encoding) continue;
-    std::string_view rest = field.value();
-    while (true) {
-      const auto comma = rest.find(',');
-      const auto member = trimOws(rest.substr(0, comma));
-      if (!member.empty()) {
-        if (++codings > 1) return defect("Transfer-Encoding other than chunked");
-        if (!boost::beast::iequals(member, "chunked")) return defect("Transfer-Encoding other than chunked");
-      }
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
-  }
-  if (codings == 0) return defect("empty Transfer-Encoding");
-  return std::nullopt;
-}
-
 bool hasSchemePrefix(std::string_view target, std::string_view scheme) {
   return target.size() > scheme.size() && boost::beast::iequals(target.substr(0, scheme.size()), scheme);
 }
@@ -224,6 +203,27 @@ std::optional<RequestDefect> checkHost(const RequestHeader& request, std::size_t
 }
 
 }  // namespace
+
+std::optional<RequestDefect> checkTransferEncoding(const Fields& fields) {
+  // Every coding, across every field, in order; the only acceptable list is exactly ["chunked"].
+  int codings = 0;
+  for (const auto& field : fields) {
+    if (field.name() != bhttp::field::transfer_encoding) continue;
+    std::string_view rest = field.value();
+    while (true) {
+      const auto comma = rest.find(',');
+      const auto member = trimOws(rest.substr(0, comma));
+      if (!member.empty()) {
+        if (++codings > 1) return defect("Transfer-Encoding other than chunked");
+        if (!boost::beast::iequals(member, "chunked")) return defect("Transfer-Encoding other than chunked");
+      }
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  if (codings == 0) return defect("empty Transfer-Encoding");
+  return std::nullopt;
+}
 
 std::optional<RequestDefect> checkRawHead(std::string_view head) {
   bool request_line = true;

@@ -53,6 +53,10 @@ std::optional<RequestDefect> checkRawHead(std::string_view head);
 //     Authority-form (CONNECT) is refused.
 std::optional<RequestDefect> checkFraming(const RequestHeader& request);
 
+// The Transfer-Encoding fields, taken as one list, are exactly one `chunked` coding (the rule checkFraming
+// applies to requests; the relay applies it to responses too, as it re-frames a body only from chunked).
+std::optional<RequestDefect> checkTransferEncoding(const Fields& fields);
+
 // RFC 9110 §5.1 field-name: 1*tchar. Also used to validate configured header names.
 bool isFieldName(std::string_view name);
 
