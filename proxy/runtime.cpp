@@ -62,11 +62,6 @@ bool sameAddress(const config::Address& a, const config::Address& b) {
   return a.kind == b.kind && a.host == b.host && a.port == b.port && a.path == b.path;
 }
 
-bool sameRedisUrl(const config::RedisUrl& a, const config::RedisUrl& b) {
-  return a.tls == b.tls && a.unix_socket == b.unix_socket && a.host == b.host && a.port == b.port &&
-         a.path == b.path && a.user == b.user && a.password == b.password && a.db == b.db;
-}
-
 // Sets `fresh` back to `running` when they differ, and records the key.
 template <typename T, typename Same>
 void keep(const T& running, T& fresh, const char* key, std::vector<std::string>& kept, Same same) {
@@ -102,7 +97,7 @@ ReloadedConfig keepRestartOnlySettings(const config::Config& running, const conf
   const auto& store = running.store;
   auto& next_store = next->store;
   keep(store.type, next_store.type, "store.type", kept);
-  keep(store.redis, next_store.redis, "store.url", kept, sameRedisUrl);
+  keep(store.redis, next_store.redis, "store.url", kept);
   next_store.url = store.url;  // the text goes with the parsed URL
   keep(store.timeout, next_store.timeout, "store.timeout", kept);
   keep(store.connections, next_store.connections, "store.connections", kept);

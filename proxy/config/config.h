@@ -73,6 +73,8 @@ struct RedisUrl {
   std::string user;  // ACL user; empty → legacy AUTH <password> when password is set
   std::string password;
   int db = 0;
+
+  bool operator==(const RedisUrl&) const = default;
 };
 
 struct StoreConfig {
