@@ -2,15 +2,16 @@
 // single-instance mode (store.type: memory, nothing shared between Gatehouse instances) and the rate_limit
 // filter's `on_store_error: local` fallback. One MemoryStore is shared by every worker thread of the process.
 //
-// It answers exactly as RedisStore does (the same sliding-window math, the same key names, the same TTLs), so
-// that switching store.type changes where the state lives, not what the clients see.
+// It answers exactly as RedisStore does (the same sliding-window math, the same TTLs; one entry per limit,
+// where Redis keeps one key per limit and window), so that switching store.type changes where the state
+// lives, not what the clients see.
 //
 // Concurrency: the keys are split over shards by a hash of their Redis Cluster hash tag (the part between '{'
 // and
 // '}', else the whole key), each shard behind its own mutex. All keys of one rate-limit check share the tag,
-// hence the shard, so a check is atomic under one lock, as the Lua script is in Redis. Locks are held for a
-// few map operations, never across a callback: callbacks run synchronously, after the lock is released,
-// before the call returns.
+// hence the shard, so a check is atomic under one lock (as the sliding-log script is in Redis). Locks are
+// held for a few map operations, never across a callback: callbacks run synchronously, after the lock is
+// released, before the call returns.
 //
 // Memory is bounded two ways: every counter expires when it no longer matters (as the Redis keys do), and
 // each shard holds at most floor(max_keys / shards) keys, evicting the least recently used key past that — so

@@ -48,7 +48,8 @@ struct RedisClientOptions {
 
 // Counters since create(), for metrics and tests.
 struct RedisClientStats {
-  std::uint64_t commands = 0;  // accepted into the pipeline (a NOSCRIPT retry is not counted again)
+  std::uint64_t commands = 0;  // accepted into the pipeline (a NOSCRIPT retry is not counted again; each
+                               // command of a pipeline() is)
   std::uint64_t writes = 0;    // socket writes started: one per flush of the pipeline
   std::uint64_t replies = 0;   // replies read, including discarded late ones and handshake replies
   std::uint64_t timeouts = 0;  // commands completed with Timeout
@@ -93,6 +94,11 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   }
   virtual void eval(const LuaScript& script, std::span<const std::string_view> keys,
                     std::span<const std::string_view> args, RedisCallback done) = 0;
+  // Several commands, back to back in the pipeline, answered together: `done` gets one Array reply holding
+  // each command's reply in order (a command that failed is an element of type Error). One deadline covers
+  // them all. For a caller that needs the answers of a few plain commands at once: Redis runs plain
+  // commands for a fraction of the CPU of a Lua script call. `commands` must not be empty.
+  virtual void pipeline(std::span<const std::span<const std::string_view>> commands, RedisCallback done) = 0;
 
   // Connects once with the given options and runs the handshake, blocking, on a private io_context: for
   // startup checks (a wrong password must stop Gatehouse with a clear message). Returns the error text,

@@ -238,6 +238,16 @@ void RedisConnection::eval(const LuaScript& script, std::span<const std::string_
                 std::move(command)});
 }
 
+void RedisConnection::pipeline(std::span<const std::span<const std::string_view>> commands,
+                               RedisCallback done) {
+  if (!admit(done)) return;
+  stats_.commands += commands.size();
+  for (const auto& argv : commands) formatter_.append(out_, argv);
+  Pending entry{std::move(done), Clock::now() + options_.command_timeout, Purpose::User, nullptr, {}};
+  entry.replies = static_cast<std::uint32_t>(commands.size());
+  track(std::move(entry));
+}
+
 std::string RedisConnection::takeSpareCommand() {
   if (spare_commands_.empty()) return {};
   std::string command = std::move(spare_commands_.back());
@@ -338,6 +348,7 @@ void RedisConnection::dispatch(const RedisReply& reply) {
     dropLink("a reply nobody asked for (out of sync)", StoreStatus::Unavailable);
     return;
   }
+  if (pending_.front().replies > 1 && !gatherGroupReply(pending_.front(), reply)) return;
   Pending entry = std::move(pending_.front());
   pending_.pop_front();
   switch (entry.purpose) {
@@ -351,6 +362,11 @@ void RedisConnection::dispatch(const RedisReply& reply) {
       if (reply.isError()) spdlog::warn("redis {}: SCRIPT LOAD failed: {}", endpoint_, reply.str);
       return;
     case Purpose::User:
+      if (entry.replies > 1) {  // a pipeline(), all its replies gathered
+        if (entry.done) entry.done(StoreStatus::Ok, group_reply_);
+        group_reply_.elements.clear();
+        return;
+      }
       if (!entry.done) return;  // a tombstone: its caller already got Timeout
       if (entry.script != nullptr && isNoScript(reply)) {
         retryAfterNoScript(std::move(entry));
@@ -360,6 +376,14 @@ void RedisConnection::dispatch(const RedisReply& reply) {
       recycleCommand(std::move(entry.retry));
       return;
   }
+}
+
+bool RedisConnection::gatherGroupReply(Pending& front, const RedisReply& reply) {
+  ++group_received_;
+  if (front.done) group_reply_.elements.push_back(reply);  // a tombstone takes its replies, keeps none
+  if (group_received_ < front.replies) return false;
+  group_received_ = 0;
+  return true;
 }
 
 void RedisConnection::retryAfterNoScript(Pending entry) {
@@ -430,6 +454,8 @@ void RedisConnection::failPending(StoreStatus status) {
     if (entry.done) callbacks.push_back(std::move(entry.done));
   }
   pending_.clear();
+  group_received_ = 0;
+  group_reply_.elements.clear();
   if (callbacks.empty()) return;
   if (status == StoreStatus::Timeout) {
     stats_.timeouts += callbacks.size();

@@ -53,6 +53,7 @@ class RedisConnection final : public RedisClient {
   void command(std::span<const std::string_view> argv, RedisCallback done) override;
   void eval(const LuaScript& script, std::span<const std::string_view> keys,
             std::span<const std::string_view> args, RedisCallback done) override;
+  void pipeline(std::span<const std::span<const std::string_view>> commands, RedisCallback done) override;
 
   // "127.0.0.1:6379" or "unix:/path": how logs and errors name the server (never with credentials).
   const std::string& endpoint() const { return endpoint_; }
@@ -81,6 +82,9 @@ class RedisConnection final : public RedisClient {
     // An EVALSHA that may be retried once on NOSCRIPT: the script to load and the command to send again.
     const LuaScript* script = nullptr;
     std::string retry;
+    // The replies this entry takes: more than one for a pipeline(), whose replies are gathered in
+    // group_reply_ until the last one arrives.
+    std::uint32_t replies = 1;
   };
   static_assert(std::is_nothrow_move_constructible_v<Pending>,
                 "the pending ring moves entries when it grows");
@@ -113,6 +117,8 @@ class RedisConnection final : public RedisClient {
   void readMore(const std::shared_ptr<Link>& link);
   void onRead(const std::shared_ptr<Link>& link, const boost::system::error_code& error, std::size_t bytes);
   void dispatch(const RedisReply& reply);
+  // Takes one reply for the pipeline() at the front of pending_; true when it was the last one.
+  bool gatherGroupReply(Pending& front, const RedisReply& reply);
   void retryAfterNoScript(Pending entry);
 
   // Deadlines.
@@ -138,6 +144,10 @@ class RedisConnection final : public RedisClient {
   bool flush_posted_ = false;
   CommandFormatter formatter_;
   std::vector<std::string_view> eval_argv_;  // reused by eval()
+  // The replies of the pipeline() being answered, as one Array; its elements keep their capacity, so that
+  // gathering the small replies of a steady stream of pipelines allocates nothing.
+  RedisReply group_reply_{RedisReply::Type::Array, 0, {}, {}};
+  std::uint32_t group_received_ = 0;  // how many of them have arrived
   // Buffers for the copies of EVALSHA commands kept for a NOSCRIPT retry, reused: a rate-limit check then
   // formats and keeps its command without allocating.
   std::vector<std::string> spare_commands_;

@@ -1,5 +1,6 @@
 #include "store/redis_store.h"
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -20,6 +21,10 @@ namespace {
 StoreStatus statusOf(StoreStatus client_status, const RedisReply& reply) {
   if (client_status != StoreStatus::Ok) return client_status;
   return reply.isError() ? StoreStatus::Error : StoreStatus::Ok;
+}
+
+std::int64_t systemClock() {
+  return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 RateLimitResult failedCheck(StoreStatus status) {
@@ -51,11 +56,11 @@ RateLimitResult parseRateLimitReply(const RedisReply& reply, const WindowLimits&
   return result;
 }
 
-RedisStore::RedisStore(std::shared_ptr<RedisClient> client) {
-  clients_.push_back(std::move(client));
-}
+RedisStore::RedisStore(std::shared_ptr<RedisClient> client, RedisSlidingWindow::Clock clock)
+    : RedisStore(std::vector<std::shared_ptr<RedisClient>>{std::move(client)}, std::move(clock)) {}
 
-RedisStore::RedisStore(std::vector<std::shared_ptr<RedisClient>> clients) : clients_(std::move(clients)) {
+RedisStore::RedisStore(std::vector<std::shared_ptr<RedisClient>> clients, RedisSlidingWindow::Clock clock)
+    : clients_(std::move(clients)), sliding_window_(clock ? std::move(clock) : systemClock) {
   if (clients_.empty()) throw std::invalid_argument("RedisStore needs at least one connection");
 }
 
@@ -104,6 +109,10 @@ void RedisStore::checkRateLimit(const RateLimitCheck& check, RateLimitCallback d
     done(failedCheck(StoreStatus::Error));
     return;
   }
+  if (check.algorithm == RateLimitAlgorithm::SlidingWindow) {
+    sliding_window_.check(pick(), check, std::move(done));
+    return;
+  }
   // Everything the command needs is on the stack or in check_keys_, for the usual one or two limits: this
   // runs for every rate-limited request.
   check_keys_.clear();
@@ -126,9 +135,7 @@ void RedisStore::checkRateLimit(const RateLimitCheck& check, RateLimitCallback d
   }
   const boost::container::small_vector<std::string_view, 1 + 2 * kInlineLimits> arg_views(numbers.begin(),
                                                                                           numbers.end());
-  const LuaScript& script =
-      check.algorithm == RateLimitAlgorithm::SlidingLog ? lua::slidingLog() : lua::slidingWindow();
-  pick().eval(script, key_views, arg_views,
+  pick().eval(lua::slidingLog(), key_views, arg_views,
               [limits = check.limits, done = std::move(done)](StoreStatus status, const RedisReply& reply) {
                 const StoreStatus outcome = statusOf(status, reply);
                 done(outcome == StoreStatus::Ok ? parseRateLimitReply(reply, limits) : failedCheck(outcome));

@@ -2,9 +2,11 @@
 // worker, on the worker's event loop, over that worker's RedisClient; not thread-safe, like the client.
 //
 // One round trip per call: a session lookup is GET (plus PEXPIRE in the same pipeline write for a rolling
-// session); a rate-limit check is one EVALSHA of a script that evaluates and counts every limit atomically on
-// Redis's clock (store/lua/*.lua). Client failures map to StoreStatus: Timeout and Unavailable as the client
-// reports them, an error reply (or a reply of an unexpected shape) to Error.
+// session); a sliding-window check is INCRBY, PEXPIRE and GET per window in one pipeline write, decided on
+// Gatehouse's clock (store/redis_sliding_window.h); a sliding-log check is one EVALSHA of a script that
+// evaluates and counts every limit atomically on Redis's clock (store/lua/sliding_log.lua). Client failures
+// map to StoreStatus: Timeout and Unavailable as the client reports them, an error reply (or a reply of an
+// unexpected shape) to Error.
 #pragma once
 
 #include <memory>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "store/redis_client.h"
+#include "store/redis_sliding_window.h"
 #include "store/store.h"
 
 namespace gatehouse::store {
@@ -20,9 +23,11 @@ class RedisStore final : public Store {
  public:
   // The store takes over the client's lifetime: destroying the store stops the client (pending calls complete
   // with Unavailable). Callbacks never refer to the store, so it may go away while calls are in flight.
-  explicit RedisStore(std::shared_ptr<RedisClient> client);
+  // `clock` (epoch milliseconds) cuts the sliding windows; empty: std::chrono::system_clock.
+  explicit RedisStore(std::shared_ptr<RedisClient> client, RedisSlidingWindow::Clock clock = {});
   // Several connections; `clients` must not be empty.
-  explicit RedisStore(std::vector<std::shared_ptr<RedisClient>> clients);
+  explicit RedisStore(std::vector<std::shared_ptr<RedisClient>> clients,
+                      RedisSlidingWindow::Clock clock = {});
   ~RedisStore() override;
   RedisStore(const RedisStore&) = delete;
   RedisStore& operator=(const RedisStore&) = delete;
@@ -40,12 +45,13 @@ class RedisStore final : public Store {
 
   std::vector<std::shared_ptr<RedisClient>> clients_;
   std::size_t next_ = 0;
+  RedisSlidingWindow sliding_window_;
   // The keys of the check being sent, one after another: the command is formatted before checkRateLimit
   // returns, so one buffer serves every check and keeps its capacity.
   std::string check_keys_;
 };
 
-// Reads the reply of the rate-limit scripts: {allowed, retry_after_ms, now_ms, then remaining and reset_after
+// Reads the reply of the sliding-log script: {allowed, retry_after_ms, now_ms, then remaining and reset_after
 // per limit}. `limits` supplies each LimitState::limit. A reply of another shape is an Error result.
 RateLimitResult parseRateLimitReply(const RedisReply& reply, const WindowLimits& limits);
 

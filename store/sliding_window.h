@@ -20,9 +20,9 @@
 // in W ms is the hard bound. For evenly spread traffic the estimate is exact. Use sliding_log when the bound
 // must be exact.
 //
-// Everything here is integer arithmetic on "scaled" values (counts multiplied by W), so that the Lua script
-// that runs the same algorithm in Redis (store/lua/sliding_window.lua) gives bit-identical answers: Lua
-// numbers are doubles, exact while limit * W < 2^53 (e.g. a billion requests per 100 days).
+// Everything here is integer arithmetic on "scaled" values (counts multiplied by W): exact, and the same in
+// both stores, which run this code (the Redis store on the counts its commands return:
+// store/redis_sliding_window.h).
 #pragma once
 
 #include <cstdint>

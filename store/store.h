@@ -85,7 +85,8 @@ struct RateLimitResult {
   bool allowed = true;
   PerLimit<LimitState> limits;  // one per RateLimitCheck::limits, in order
   Millis retry_after{0};        // when !allowed: the earliest time a request of this cost could be admitted
-  std::int64_t now_ms = 0;      // the store's clock (Redis TIME), epoch milliseconds
+  std::int64_t now_ms = 0;      // the clock the check was decided on, epoch milliseconds (Redis TIME for
+                                // a sliding log in Redis, else Gatehouse's)
 };
 
 // ---- the interface

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -138,6 +139,19 @@ inline std::vector<std::string> redisKeys(const RedisServer& redis, const std::s
 // The rate-limit keys of one policy (its name starts every base key, inside the hash tag).
 inline std::vector<std::string> policyKeys(const RedisServer& redis, const std::string& policy) {
   return redisKeys(redis, "gh:rl:{" + policy + ":*");
+}
+
+// The limits those keys count for: a sliding window keeps one key per window (gh:rl:{...}:sw:<W>:<index>),
+// counted once here with its index dropped; a sliding log keeps one key per limit.
+inline std::set<std::string> limitNames(const std::vector<std::string>& keys) {
+  std::set<std::string> names;
+  for (const std::string& key : keys) {
+    const auto window_part = key.rfind("}:sw:");
+    const auto index_colon =
+        window_part == std::string::npos ? std::string::npos : key.find(':', window_part + 5);
+    names.insert(index_colon == std::string::npos ? key : key.substr(0, index_colon));
+  }
+  return names;
 }
 
 inline std::int64_t redisPttl(const RedisServer& redis, const std::string& key) {

@@ -32,23 +32,28 @@ TEST(RateLimitRedisState, ALimitedClientKeepsTryingWithoutCostingRedisACall) {
   ASSERT_TRUE(ratelimit::awaitStoreDecisions(client));
   const std::vector<std::pair<std::string, std::string>> hammer = {{"X-Api-Key", "hammer"}};
 
-  const auto calls_before = ratelimit::commandCalls(redis, "evalsha");
+  const auto calls_before = ratelimit::commandCalls(redis, "incrby");
 
   const auto spend = sendRequests(client, "/a/", 4, 0, hammer);
   ASSERT_EQ(spend.ok, 3);
   ASSERT_EQ(spend.limited, 1);
-  const auto calls_when_limited = ratelimit::commandCalls(redis, "evalsha");
+  const auto calls_when_limited = ratelimit::commandCalls(redis, "incrby");
   EXPECT_EQ(calls_when_limited - calls_before, 4u) << "each request up to the first refusal asks Redis once";
 
   const auto hammering = sendRequests(client, "/b/", 50, 0, hammer);
   EXPECT_EQ(hammering.limited, 50);
-  EXPECT_EQ(ratelimit::commandCalls(redis, "evalsha"), calls_when_limited)
+  EXPECT_EQ(ratelimit::commandCalls(redis, "incrby"), calls_when_limited)
       << "refusals after the first must come from the over-limit cache";
   EXPECT_EQ(ratelimit::appRequestCount(upstream), 3u);
+  // What Redis holds for the key: the three admitted requests; the refused one took its count back.
+  std::int64_t counted = 0;
+  for (const auto& key : ratelimit::policyKeys(redis, "per_key"))
+    counted += std::stoll(redis.command({"GET", key}).str);
+  EXPECT_EQ(counted, 3);
 
   // The cache holds the refused key only: another client is still asked about, and admitted.
   EXPECT_EQ(client.get("/c", {{"X-Api-Key", "calm"}}).result_int(), 200);
-  EXPECT_EQ(ratelimit::commandCalls(redis, "evalsha"), calls_when_limited + 1);
+  EXPECT_EQ(ratelimit::commandCalls(redis, "incrby"), calls_when_limited + 1);
 }
 
 TEST(RateLimitRedisState, EveryKeyCarriesItsHashTagAndAnExpiry) {
@@ -74,13 +79,15 @@ TEST(RateLimitRedisState, EveryKeyCarriesItsHashTagAndAnExpiry) {
     sendRequests(client, "/logged/", 7, 0, {{"X-Api-Key", api_key}});
   }
 
-  // gh:rl:{<base key>}:<sw|sl>:<window ms>, the base key naming the policy; nothing inside the tag but it.
-  const std::regex shape(R"(gh:rl:\{([^{}]+)\}:(sw|sl):(10000|60000))");
+  // gh:rl:{<base key>}:sw:<window ms>:<window index> (one counter per window) and gh:rl:{<base
+  // key>}:sl:<window ms>, the base key naming the policy; nothing inside the tag but it.
+  const std::regex shape(R"(gh:rl:\{([^{}]+)\}:(sw|sl):(10000|60000)(?::([0-9]+))?)");
   auto keys = ratelimit::policyKeys(redis, "window_counter");
   const auto log_keys = ratelimit::policyKeys(redis, "exact_log");
   keys.insert(keys.end(), log_keys.begin(), log_keys.end());
-  // Three clients × two policies × two limits.
-  EXPECT_EQ(keys.size(), 12u);
+  // Three clients × two policies × two limits (a burst that crossed a window boundary left two counters).
+  EXPECT_EQ(ratelimit::limitNames(keys).size(), 12u);
+  const std::int64_t now_ms = ratelimit::redisTimeMs(redis);
   // And nothing but rate-limit keys (the warm-up policy's among them).
   EXPECT_EQ(ratelimit::redisKeys(redis, "gh:rl:*").size(), ratelimit::redisKeys(redis).size());
   for (const auto& key : keys) {
@@ -91,6 +98,14 @@ TEST(RateLimitRedisState, EveryKeyCarriesItsHashTagAndAnExpiry) {
     const std::string policy = parts[2] == "sw" ? "window_counter" : "exact_log";
     EXPECT_EQ(tag.rfind(policy + ":", 0), 0u) << "the tag starts with the policy name";
     const auto window_ms = std::stoll(parts[3]);
+    if (parts[2] == "sw") {
+      ASSERT_TRUE(parts[4].matched) << "a window counter names its window";
+      const std::int64_t index = std::stoll(parts[4]);
+      EXPECT_LE(index, now_ms / window_ms);
+      EXPECT_GE(index, now_ms / window_ms - 1) << "the current window or the one before";
+    } else {
+      EXPECT_FALSE(parts[4].matched);
+    }
     const auto pttl = ratelimit::redisPttl(redis, key);
     EXPECT_GT(pttl, 0) << "every key expires";
     EXPECT_LE(pttl, 2 * window_ms) << "no key outlives the time its counts matter";
@@ -117,7 +132,8 @@ TEST(RateLimitRedisState, KeysOfManyClientsExpireOnceTheirWindowsPass) {
     sendRequests(client, "/counted/", 3, 0, {id});
     sendRequests(client, "/logged/", 3, 0, {id});
   }
-  EXPECT_EQ(ratelimit::policyKeys(redis, "counter").size(), static_cast<std::size_t>(kClients));
+  EXPECT_EQ(ratelimit::limitNames(ratelimit::policyKeys(redis, "counter")).size(),
+            static_cast<std::size_t>(kClients));
   EXPECT_EQ(ratelimit::policyKeys(redis, "log").size(), static_cast<std::size_t>(kClients));
 
   // The longest expiry is two windows (the sliding-window counter); Redis expires lazily and by sampling,

@@ -1,6 +1,7 @@
 // A session filter and a rate limit keyed by client IP on one route, against one Redis: both decide correctly
-// together, and their two store calls (GET of the session, EVALSHA of the limit script) leave in one write
-// and reach Redis in one read — one round trip per request, not two.
+// together, and their store calls (GET of the session; EVALSHA of the sliding-log script, or the sliding
+// window's INCRBY, PEXPIRE and GET) leave in one write and reach Redis in one read — one round trip per
+// request, not two.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -16,9 +17,10 @@ using session::statsCounter;
 
 // sliding_log counts exactly, so that X-RateLimit-Remaining can be asserted to the request whatever the
 // clock's position in the window.
-std::string rateLimitYaml(int requests) {
-  return "rate_limits:\n  per_ip:\n    key: [ip]\n    algorithm: sliding_log\n    limits: [{requests: " +
-         std::to_string(requests) + ", window: 60s}]\n";
+std::string rateLimitYaml(int requests, const std::string& algorithm = "sliding_log",
+                          const std::string& window = "60s") {
+  return "rate_limits:\n  per_ip:\n    key: [ip]\n    algorithm: " + algorithm +
+         "\n    limits: [{requests: " + std::to_string(requests) + ", window: " + window + "}]\n";
 }
 
 std::string guardedRoute() {
@@ -73,6 +75,33 @@ TEST(SessionWithRateLimit, BothStoreCallsOfARequestShareOneRoundTrip) {
   const auto requests = session::appRequests(stack.upstream);
   ASSERT_EQ(requests.size(), static_cast<std::size_t>(kRequests + 2));
   for (const auto& request : requests) EXPECT_EQ(request.header("x-user"), "alice") << request.target;
+}
+
+// The sliding window's three commands join the session's GET: still one read per request. A window of an
+// hour: a test of a few milliseconds then almost never spans two windows, so Remaining is exact.
+TEST(SessionWithRateLimit, TheSlidingWindowsCommandsJoinTheSessionLookupInOneRoundTrip) {
+  constexpr int kRequests = 20;
+  session::SessionStack stack(guardedRoute(), session::expressPolicy("app"), "500ms",
+                              rateLimitYaml(1000, "sliding_window", "1h"));
+  ASSERT_TRUE(stack.awaitStore());
+  const std::string cookie = stack.signIn("alice", R"("user")");
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(stack.get("/api/warm", {{"Cookie", cookie}}).result_int(), 200);
+
+  const auto gets_before = commandCalls(stack.redis, "get");
+  const auto increments_before = commandCalls(stack.redis, "incrby");
+  const auto expiries_before = commandCalls(stack.redis, "pexpire");
+  const auto reads = redisReadsFor(stack, cookie, kRequests, 1000 - 3);
+  ASSERT_FALSE(HasFailure());
+
+  EXPECT_EQ(commandCalls(stack.redis, "get"), gets_before + 2 * kRequests)
+      << "the session, the previous window";
+  EXPECT_EQ(commandCalls(stack.redis, "incrby"), increments_before + kRequests);
+  EXPECT_EQ(commandCalls(stack.redis, "pexpire"), expiries_before + kRequests);
+  EXPECT_EQ(commandCalls(stack.redis, "evalsha"), 0u) << "no script for the sliding window";
+  RecordProperty("redis_reads", std::to_string(reads));
+  EXPECT_LE(reads, static_cast<std::uint64_t>(kRequests + 4))
+      << reads << " reads for " << kRequests << " requests: the calls were not pipelined";
+  EXPECT_GE(reads, static_cast<std::uint64_t>(kRequests)) << "Redis did not see every request";
 }
 
 TEST(SessionWithRateLimit, BothFiltersDecideTogether) {

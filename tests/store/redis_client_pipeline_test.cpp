@@ -1,8 +1,9 @@
 // The pipeline against a real redis-server: ordering under load, one write per event-loop turn, replies split
-// across reads, binary safety, scripts and the pending bound.
+// across reads, binary safety, scripts, pipeline() groups and the pending bound.
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -241,6 +242,100 @@ TEST_F(RedisPipelineTest, CommandsPastMaxPendingFailFast) {
   EXPECT_EQ(client->stats().rejected, 5u);
   // Once the replies drained, there is room again.
   EXPECT_EQ(runCommand(io_, *client, {"PING"}).status, StoreStatus::Ok);
+  client->stop();
+}
+
+// pipeline(): the replies of its commands come back as one Array, in order, with an error reply as an
+// element; commands before and after it keep their own replies.
+TEST_F(RedisPipelineTest, APipelineAnswersItsCommandsTogetherInOrder) {
+  auto client = connectedClient(io_, optionsFor(server_));
+  server_.command({"HSET", "a-hash", "f", "v"});
+  const RedisClientStats before = client->stats();
+  Outcome first;
+  Outcome group;
+  Outcome last;
+  client->command({"ECHO", "before"}, first.callback());
+  const std::string_view set[] = {"SET", "n", "5"};
+  const std::string_view increment[] = {"INCRBY", "n", "2"};
+  const std::string_view missing[] = {"GET", "no-such-key"};
+  const std::string_view wrong_type[] = {"INCR", "a-hash"};
+  const std::span<const std::string_view> commands[] = {set, increment, missing, wrong_type};
+  client->pipeline(commands, group.callback());
+  client->command({"ECHO", "after"}, last.callback());
+  ASSERT_TRUE(runUntil(
+      io_, [&] { return first.done && group.done && last.done; }, 5s));
+
+  EXPECT_EQ(first.reply.str, "before");
+  EXPECT_EQ(last.reply.str, "after");
+  ASSERT_EQ(group.status, StoreStatus::Ok);
+  ASSERT_EQ(group.reply.type, RedisReply::Type::Array);
+  ASSERT_EQ(group.reply.elements.size(), 4u);
+  EXPECT_EQ(group.reply.elements[0].str, "OK");
+  EXPECT_EQ(group.reply.elements[1].type, RedisReply::Type::Integer);
+  EXPECT_EQ(group.reply.elements[1].integer, 7);
+  EXPECT_TRUE(group.reply.elements[2].isNil());
+  EXPECT_TRUE(group.reply.elements[3].isError());
+  EXPECT_TRUE(group.reply.elements[3].str.starts_with("WRONGTYPE")) << group.reply.elements[3].str;
+
+  const RedisClientStats after = client->stats();
+  EXPECT_EQ(after.commands - before.commands, 6u) << "each command of the pipeline counts";
+  EXPECT_EQ(after.writes - before.writes, 1u) << "issued in one turn, they leave in one write";
+  client->stop();
+}
+
+TEST_F(RedisPipelineTest, ManyPipelinesBetweenCommandsStayMatched) {
+  auto client = connectedClient(io_, optionsFor(server_));
+  constexpr int kRounds = 2000;
+  int completed = 0;
+  int mismatched = 0;
+  for (int i = 0; i < kRounds; ++i) {
+    const std::string key = "group:" + std::to_string(i);
+    const std::string amount = std::to_string(i + 1);
+    const std::string_view increment[] = {"INCRBY", key, amount};
+    const std::string_view read[] = {"GET", key};
+    const std::span<const std::string_view> commands[] = {increment, read};
+    client->pipeline(commands, [&, i](StoreStatus status, const RedisReply& reply) {
+      ++completed;
+      if (status != StoreStatus::Ok || reply.elements.size() != 2 || reply.elements[0].integer != i + 1 ||
+          reply.elements[1].str != std::to_string(i + 1))
+        ++mismatched;
+    });
+    const std::string echo = "echo-" + std::to_string(i);
+    client->command({"ECHO", echo}, [&, echo](StoreStatus status, const RedisReply& reply) {
+      ++completed;
+      if (status != StoreStatus::Ok || reply.str != echo) ++mismatched;
+    });
+  }
+  ASSERT_TRUE(runUntil(
+      io_, [&] { return completed == 2 * kRounds; }, 20s))
+      << completed << " completed";
+  EXPECT_EQ(mismatched, 0);
+  client->stop();
+}
+
+// A pipeline that timed out still takes all of its replies when they come: the command behind it must get its
+// own reply, not one of the pipeline's.
+TEST_F(RedisPipelineTest, ATimedOutPipelineKeepsTheRepliesBehindItMatched) {
+  RedisClientOptions options = optionsFor(server_);
+  options.command_timeout = 100ms;
+  options.stall_reset = 10s;  // keep the connection: the late replies must be absorbed, not cut off
+  auto client = connectedClient(io_, options);
+  server_.pause();
+  Outcome group;
+  const std::string_view one[] = {"ECHO", "one"};
+  const std::string_view two[] = {"ECHO", "two"};
+  const std::string_view three[] = {"ECHO", "three"};
+  const std::span<const std::string_view> commands[] = {one, two, three};
+  client->pipeline(commands, group.callback());
+  ASSERT_TRUE(runUntil(
+      io_, [&] { return group.done; }, 5s));
+  EXPECT_EQ(group.status, StoreStatus::Timeout);
+  server_.resume();
+
+  const Outcome after = runCommand(io_, *client, {"ECHO", "mine"});
+  EXPECT_EQ(after.status, StoreStatus::Ok);
+  EXPECT_EQ(after.reply.str, "mine");
+  EXPECT_TRUE(client->connected());
   client->stop();
 }
 

@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "store/memory_store.h"
+#include "store/rate_limit_keys.h"
 #include "store/redis_store.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/redis_test_client.h"
@@ -41,7 +42,8 @@ class StoreHarness {
   static constexpr std::chrono::milliseconds kAnswerTimeout{5000};
 
   // Redis: a RedisStore over a fresh connection to `server` (emptied first). Memory: a MemoryStore on the
-  // system clock, since Redis's clock cannot be faked either.
+  // system clock, as the Redis store's sliding window (its sliding log counts on Redis's, which cannot be
+  // faked).
   StoreHarness(Backend backend, gatehouse::testing::RedisServer* server) : server_(server) {
     if (backend == Backend::Memory) {
       memory_ = std::make_unique<MemoryStore>();
@@ -85,6 +87,25 @@ class StoreHarness {
   std::int64_t pttl(const std::string& key) {
     if (memory_) return memory_->pttl(key);
     return server_->command({"PTTL", key}).integer;
+  }
+
+  // The PTTL of the key that holds a limit's state: one key per limit in the memory store and for a sliding
+  // log in Redis; for a sliding window in Redis, the newest of its per-window keys (the one a check just
+  // wrote). -2 when there is none.
+  std::int64_t limitPttl(const std::string& base_key, RateLimitAlgorithm algorithm, Millis window) {
+    const std::string name = rateLimitKey(base_key, algorithm, window);
+    if (memory_) return memory_->pttl(name);
+    if (algorithm != RateLimitAlgorithm::SlidingWindow) return server_->command({"PTTL", name}).integer;
+    std::string newest;
+    std::int64_t newest_index = -1;
+    for (const RedisReply& key : server_->command({"KEYS", name + ":*"}).elements) {
+      const std::int64_t index = std::stoll(key.str.substr(name.size() + 1));
+      if (index > newest_index) {
+        newest_index = index;
+        newest = key.str;
+      }
+    }
+    return newest.empty() ? -2 : server_->command({"PTTL", newest}).integer;
   }
 
   void wait(Millis duration) {
