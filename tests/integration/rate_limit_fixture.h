@@ -158,7 +158,8 @@ inline std::int64_t redisPttl(const RedisServer& redis, const std::string& key) 
   return redis.command({"PTTL", key}).integer;
 }
 
-// Redis's clock in epoch milliseconds: the clock the rate-limit scripts count on.
+// Redis's clock in epoch milliseconds: the sliding log's (its script reads TIME); the sliding window counts
+// on Gatehouse's, which on the test's one host is the same clock.
 inline std::int64_t redisTimeMs(const RedisServer& redis) {
   const auto reply = redis.command({"TIME"});
   if (reply.elements.size() != 2) throw std::runtime_error("TIME: unexpected reply");
