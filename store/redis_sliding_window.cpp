@@ -170,7 +170,7 @@ class RedisSlidingWindow::InFlight {
   std::vector<std::uint32_t> free_;
 };
 
-RedisSlidingWindow::RedisSlidingWindow(Clock clock)
+RedisSlidingWindow::RedisSlidingWindow(RedisClock clock)
     : clock_(std::move(clock)), in_flight_(std::make_shared<InFlight>()) {}
 
 RedisSlidingWindow::~RedisSlidingWindow() = default;
@@ -188,7 +188,8 @@ void RedisSlidingWindow::check(RedisClient& client, const RateLimitCheck& check,
   pending.done = std::move(done);
   pending.limits = check.limits;
   pending.cost = check.cost;
-  pending.now_ms = clock_();
+  clock_.refreshIfDue(client);  // a TIME now and then, in the same write as this check
+  pending.now_ms = clock_.nowMs();
   pending.client = &client;
   pending.keys.clear();
   pending.key_ends.clear();

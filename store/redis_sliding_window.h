@@ -19,9 +19,9 @@
 //   than the atomic script did: each admitted request saw a count that includes itself and every request
 //   counted before it. It may refuse a request the script would have admitted, while the cost of a
 //   concurrently rejected request is not yet taken back (for one round trip).
-// - Windows are cut on Gatehouse's clock (the store's clock function, the system clock by default), not
-//   Redis's: instances sharing a Redis must keep their clocks in step (NTP), as with Envoy's and Kong's Redis
-//   rate limiters. A skew of s ms moves an instance's window boundaries by s ms.
+// - Windows are cut on Gatehouse's estimate of Redis's clock (store/redis_clock.h: the local clock plus an
+//   offset measured with TIME every 10 s), not on Redis's clock itself: instances agree within half a round
+//   trip, and until a worker's first TIME answer it uses its own clock.
 #pragma once
 
 #include <cstdint>
@@ -30,15 +30,14 @@
 #include <string>
 
 #include "store/redis_client.h"
+#include "store/redis_clock.h"
 #include "store/store.h"
 
 namespace gatehouse::store {
 
 class RedisSlidingWindow {
  public:
-  using Clock = std::function<std::int64_t()>;  // epoch milliseconds
-
-  explicit RedisSlidingWindow(Clock clock);
+  explicit RedisSlidingWindow(RedisClock clock);
   ~RedisSlidingWindow();
   RedisSlidingWindow(const RedisSlidingWindow&) = delete;
   RedisSlidingWindow& operator=(const RedisSlidingWindow&) = delete;
@@ -51,10 +50,12 @@ class RedisSlidingWindow {
   // The key of window `window_index` of a counter: gh:rl:{<key>}:sw:<window ms>:<window index>.
   static std::string counterKey(std::string_view base_key, Millis window, std::int64_t window_index);
 
+  const RedisClock& clock() const { return clock_; }
+
  private:
   class InFlight;
 
-  Clock clock_;
+  RedisClock clock_;
   std::shared_ptr<InFlight> in_flight_;
   std::string previous_keys_;  // the GET keys of the check being sent; reused
 };

@@ -56,11 +56,12 @@ RateLimitResult parseRateLimitReply(const RedisReply& reply, const WindowLimits&
   return result;
 }
 
-RedisStore::RedisStore(std::shared_ptr<RedisClient> client, RedisSlidingWindow::Clock clock)
+RedisStore::RedisStore(std::shared_ptr<RedisClient> client, RedisStoreClock clock)
     : RedisStore(std::vector<std::shared_ptr<RedisClient>>{std::move(client)}, std::move(clock)) {}
 
-RedisStore::RedisStore(std::vector<std::shared_ptr<RedisClient>> clients, RedisSlidingWindow::Clock clock)
-    : clients_(std::move(clients)), sliding_window_(clock ? std::move(clock) : systemClock) {
+RedisStore::RedisStore(std::vector<std::shared_ptr<RedisClient>> clients, RedisStoreClock clock)
+    : clients_(std::move(clients)),
+      sliding_window_(RedisClock(clock.local ? std::move(clock.local) : systemClock, clock.follow_redis)) {
   if (clients_.empty()) throw std::invalid_argument("RedisStore needs at least one connection");
 }
 

@@ -3,10 +3,10 @@
 //
 // One round trip per call: a session lookup is GET (plus PEXPIRE in the same pipeline write for a rolling
 // session); a sliding-window check is INCRBY, PEXPIRE and GET per window in one pipeline write, decided on
-// Gatehouse's clock (store/redis_sliding_window.h); a sliding-log check is one EVALSHA of a script that
-// evaluates and counts every limit atomically on Redis's clock (store/lua/sliding_log.lua). Client failures
-// map to StoreStatus: Timeout and Unavailable as the client reports them, an error reply (or a reply of an
-// unexpected shape) to Error.
+// Gatehouse's estimate of Redis's clock (store/redis_sliding_window.h, store/redis_clock.h); a sliding-log
+// check is one EVALSHA of a script that evaluates and counts every limit atomically on Redis's clock
+// (store/lua/sliding_log.lua). Client failures map to StoreStatus: Timeout and Unavailable as the client
+// reports them, an error reply (or a reply of an unexpected shape) to Error.
 #pragma once
 
 #include <memory>
@@ -19,15 +19,20 @@
 
 namespace gatehouse::store {
 
+// The clock a RedisStore cuts sliding windows on: `local` (epoch milliseconds; empty: the system clock), kept
+// in step with Redis's TIME unless follow_redis is false (tests that set the time themselves).
+struct RedisStoreClock {
+  RedisClock::LocalClock local;
+  bool follow_redis = true;
+};
+
 class RedisStore final : public Store {
  public:
   // The store takes over the client's lifetime: destroying the store stops the client (pending calls complete
   // with Unavailable). Callbacks never refer to the store, so it may go away while calls are in flight.
-  // `clock` (epoch milliseconds) cuts the sliding windows; empty: std::chrono::system_clock.
-  explicit RedisStore(std::shared_ptr<RedisClient> client, RedisSlidingWindow::Clock clock = {});
+  explicit RedisStore(std::shared_ptr<RedisClient> client, RedisStoreClock clock = {});
   // Several connections; `clients` must not be empty.
-  explicit RedisStore(std::vector<std::shared_ptr<RedisClient>> clients,
-                      RedisSlidingWindow::Clock clock = {});
+  explicit RedisStore(std::vector<std::shared_ptr<RedisClient>> clients, RedisStoreClock clock = {});
   ~RedisStore() override;
   RedisStore(const RedisStore&) = delete;
   RedisStore& operator=(const RedisStore&) = delete;
@@ -37,6 +42,7 @@ class RedisStore final : public Store {
   void ping(StatusCallback done) override;
 
   RedisClient& client(std::size_t index = 0) { return *clients_.at(index); }
+  const RedisClock& clock() const { return sliding_window_.clock(); }
   std::size_t connections() const { return clients_.size(); }
 
  private:

@@ -85,8 +85,8 @@ struct RateLimitResult {
   bool allowed = true;
   PerLimit<LimitState> limits;  // one per RateLimitCheck::limits, in order
   Millis retry_after{0};        // when !allowed: the earliest time a request of this cost could be admitted
-  std::int64_t now_ms = 0;      // the clock the check was decided on, epoch milliseconds (Redis TIME for
-                                // a sliding log in Redis, else Gatehouse's)
+  std::int64_t now_ms = 0;  // the clock the check was decided on, epoch milliseconds: Redis's (TIME, or for
+                            // a sliding window the worker's estimate of it) or, in memory, the process's
 };
 
 // ---- the interface

@@ -19,6 +19,7 @@ add_library(gatehouse_store
   ${CMAKE_CURRENT_LIST_DIR}/sliding_window.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sliding_log.cpp
   ${CMAKE_CURRENT_LIST_DIR}/memory_store.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/redis_clock.cpp
   ${CMAKE_CURRENT_LIST_DIR}/redis_sliding_window.cpp
   ${CMAKE_CURRENT_LIST_DIR}/redis_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/store_factory.cpp
@@ -26,4 +27,5 @@ add_library(gatehouse_store
 )
 target_include_directories(gatehouse_store PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(gatehouse_store
-  PUBLIC gatehouse_redis gatehouse_config gatehouse_options Boost::headers Threads::Threads)
+  PUBLIC gatehouse_redis gatehouse_config gatehouse_options Boost::headers Threads::Threads
+  PRIVATE spdlog::spdlog)

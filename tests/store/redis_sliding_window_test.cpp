@@ -32,7 +32,7 @@ class RedisSlidingWindowTest : public ::testing::Test {
  protected:
   RedisSlidingWindowTest()
       : store_(gatehouse::testing::connectedClient(io_, gatehouse::testing::optionsFor(server_)),
-               [this] { return now_ms_; }) {}
+               RedisStoreClock{[this] { return now_ms_; }, /*follow_redis=*/false}) {}
 
   ~RedisSlidingWindowTest() override {
     store_.client().stop();

@@ -8,6 +8,7 @@ add_executable(store_tests
   ${CMAKE_CURRENT_LIST_DIR}/redis_store_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/redis_store_lua_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/redis_sliding_window_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/redis_clock_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/store_factory_test.cpp
 )
 target_link_libraries(store_tests PRIVATE gatehouse_store gatehouse_options gatehouse_test_support Threads::Threads

@@ -1,0 +1,61 @@
+#include "store/redis_clock.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <optional>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+namespace gatehouse::store {
+namespace {
+
+std::optional<std::int64_t> readInteger(const RedisReply& reply) {
+  if (reply.type != RedisReply::Type::String) return std::nullopt;
+  std::int64_t value = 0;
+  const char* end = reply.str.data() + reply.str.size();
+  const auto [stop, error] = std::from_chars(reply.str.data(), end, value);
+  if (error != std::errc{} || stop != end || value < 0) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parseRedisTime(const RedisReply& reply) {
+  if (reply.type != RedisReply::Type::Array || reply.elements.size() != 2) return std::nullopt;
+  const std::optional<std::int64_t> seconds = readInteger(reply.elements[0]);
+  const std::optional<std::int64_t> micros = readInteger(reply.elements[1]);
+  if (!seconds || !micros || *micros >= 1'000'000) return std::nullopt;
+  return *seconds * 1000 + *micros / 1000;
+}
+
+RedisClock::RedisClock(LocalClock local, bool follow_redis)
+    : local_(std::move(local)), follow_redis_(follow_redis), state_(std::make_shared<State>()) {}
+
+void RedisClock::refreshIfDue(RedisClient& client) {
+  if (!follow_redis_ || state_->in_flight) return;
+  const std::int64_t sent = local_();
+  if (sent < state_->next_attempt_ms) return;
+  state_->in_flight = true;
+  state_->next_attempt_ms = sent + kRetryIntervalMs;  // until it answers
+  client.command({"TIME"}, [state = state_, local = local_, sent](StoreStatus status,
+                                                                  const RedisReply& reply) {
+    state->in_flight = false;
+    const std::optional<std::int64_t> redis_ms =
+        status == StoreStatus::Ok ? parseRedisTime(reply) : std::optional<std::int64_t>{};
+    if (!redis_ms) return;  // retried kRetryIntervalMs after the attempt
+    const std::int64_t received = local();
+    const std::int64_t offset = *redis_ms - (sent + received) / 2;
+    if (!state->measured && std::abs(offset) > kReportedOffsetMs) {
+      spdlog::warn(
+          "this host's clock is {} ms {} Redis's: rate-limit windows follow Redis's clock (keep the hosts' "
+          "clocks in step with NTP)",
+          std::abs(offset), offset > 0 ? "behind" : "ahead of");
+    }
+    state->offset_ms = offset;
+    state->measured = true;
+    state->next_attempt_ms = received + kRefreshIntervalMs;
+  });
+}
+
+}  // namespace gatehouse::store
