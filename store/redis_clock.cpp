@@ -1,21 +1,20 @@
 #include "store/redis_clock.h"
 
-#include <charconv>
 #include <cstdlib>
 #include <optional>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 
+#include "store/decimal_text.h"
+
 namespace gatehouse::store {
 namespace {
 
 std::optional<std::int64_t> readInteger(const RedisReply& reply) {
   if (reply.type != RedisReply::Type::String) return std::nullopt;
-  std::int64_t value = 0;
-  const char* end = reply.str.data() + reply.str.size();
-  const auto [stop, error] = std::from_chars(reply.str.data(), end, value);
-  if (error != std::errc{} || stop != end || value < 0) return std::nullopt;
+  const std::optional<std::int64_t> value = parseDecimal(reply.str);
+  if (!value || *value < 0) return std::nullopt;
   return value;
 }
 

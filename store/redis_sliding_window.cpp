@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -56,11 +56,9 @@ bool readCount(const RedisReply& reply, std::uint64_t& count) {
   count = 0;
   if (reply.isNil()) return true;
   if (reply.type != RedisReply::Type::String) return false;
-  std::int64_t value = 0;
-  const char* end = reply.str.data() + reply.str.size();
-  const auto [stop, error] = std::from_chars(reply.str.data(), end, value);
-  if (error != std::errc{} || stop != end) return false;
-  count = static_cast<std::uint64_t>(std::max<std::int64_t>(0, value));
+  const std::optional<std::int64_t> value = parseDecimal(reply.str);
+  if (!value) return false;
+  count = static_cast<std::uint64_t>(std::max<std::int64_t>(0, *value));
   return true;
 }
 
