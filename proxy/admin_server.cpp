@@ -9,6 +9,7 @@
 #include <boost/json/value.hpp>
 
 #include "proxy/http/fields.h"
+#include "proxy/metrics.h"
 #include "store/store_factory.h"
 
 namespace gatehouse::proxy {
@@ -39,6 +40,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
   void handle() {
     const auto target = request_.target();
     if (target == "/healthz") return respond(bhttp::status::ok, R"({"status":"alive"})");
+    if (target == "/metrics") return respond(bhttp::status::ok, server_.metrics(), kMetricsContentType);
     if (target == "/readyz") {
       server_.checkReady([self = shared_from_this()](bool ready, std::string reason) {
         boost::json::object body{{"status", ready ? "ready" : "not ready"}};
@@ -51,11 +53,11 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     respond(bhttp::status::not_found, R"({"error":"not found"})");
   }
 
-  void respond(bhttp::status status, std::string body) {
+  void respond(bhttp::status status, std::string body, std::string_view content_type = "application/json") {
     response_ = {};
     response_.result(status);
     response_.version(request_.version());
-    response_.set(bhttp::field::content_type, "application/json");
+    response_.set(bhttp::field::content_type, content_type);
     response_.set(bhttp::field::cache_control, "no-store");
     response_.keep_alive(request_.keep_alive());
     response_.body() = std::move(body);
@@ -81,7 +83,8 @@ AdminServer::AdminServer(std::shared_ptr<const Runtime> runtime, std::shared_ptr
       memory_(std::move(memory)),
       store_(store::makeWorkerStore(io_, runtime_->config->store, memory_)),
       upstream_(io_, runtime_->config->upstream),
-      acceptor_(io_) {}
+      acceptor_(io_),
+      serving_(runtime_) {}
 
 AdminServer::~AdminServer() {
   stop();
@@ -121,6 +124,20 @@ void AdminServer::checkReady(std::function<void(bool, std::string)> done) {
           done(true, {});
         });
       });
+}
+
+void AdminServer::setRuntime(std::shared_ptr<const Runtime> runtime) {
+  std::lock_guard lock(serving_mutex_);
+  serving_ = std::move(runtime);
+}
+
+std::string AdminServer::metrics() const {
+  std::shared_ptr<const Runtime> runtime;
+  {
+    std::lock_guard lock(serving_mutex_);
+    runtime = serving_;
+  }
+  return renderMetrics(*runtime);
 }
 
 void AdminServer::stop() {

@@ -1,11 +1,13 @@
 // The admin listener (loopback by default): /healthz says the process is alive; /readyz says whether it can
-// serve — 200 only when the upstream accepts a connection and the store answers, else 503 with the reason.
-// Runs on its own thread and io_context so that a probe never competes with a worker's requests.
+// serve — 200 only when the upstream accepts a connection and the store answers, else 503 with the reason;
+// /metrics gives the filters' counters to Prometheus (proxy/metrics.h). Runs on its own thread and io_context
+// so that a probe never competes with a worker's requests.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -36,6 +38,10 @@ class AdminServer {
   // From SIGTERM on, /readyz answers 503 ("draining"), so that a load balancer stops sending new connections
   // while in-flight requests finish. Thread-safe.
   void setDraining() { draining_.store(true, std::memory_order_relaxed); }
+  // The runtime a reload built: /metrics reads the counters of the filters the workers now use. Thread-safe.
+  void setRuntime(std::shared_ptr<const Runtime> runtime);
+  // The /metrics page, rendered on the admin thread.
+  std::string metrics() const;
 
  private:
   void accept();
@@ -48,6 +54,8 @@ class AdminServer {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;
   std::atomic<bool> draining_{false};
+  mutable std::mutex serving_mutex_;  // guards serving_: set by a reload, read by /metrics
+  std::shared_ptr<const Runtime> serving_;
   std::thread thread_;
 };
 

@@ -159,6 +159,7 @@ void Server::reload(std::shared_ptr<const config::Config> config) {
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     boost::asio::post(workers_[i]->io(), [target = worker_runtimes_[i], runtime] { *target = *runtime; });
   }
+  if (admin_) admin_->setRuntime(runtime);
   {
     std::lock_guard lock(current_mutex_);
     current_ = next.config;

@@ -110,5 +110,40 @@ TEST(Reload, ANewFileCanTakeARouteAway) {
   EXPECT_EQ(HttpClient(port).get("/api/items").result_int(), 200);
 }
 
+// /metrics reads the filters the workers use now: after a reload that renamed the route, its counters are the
+// new route's, counted from the reload.
+TEST(Reload, MetricsFollowTheReloadedFilters) {
+  TestUpstream upstream;
+  const auto port = freePort();
+  const auto admin_port = freePort();
+  const auto configWith = [&](const std::string& route_name) {
+    return withPort(
+        testConfig(upstream.address(),
+                   "  - name: " + route_name + "\n    match: {prefix: /}\n    filters: [{rate_limit: ip}]\n",
+                   "admin: 127.0.0.1:" + std::to_string(admin_port) +
+                       "\nrate_limits:\n  ip:\n    limits: [{requests: 100, window: 60s}]\n"),
+        port);
+  };
+  ProxyProcess proxy(configWith("before"), port);
+  EXPECT_EQ(HttpClient(port).get("/").result_int(), 200);
+  const std::string before =
+      R"(gatehouse_rate_limit_decisions_total{route="before",policy="ip",outcome="allowed"} 1)";
+  EXPECT_TRUE(eventually(
+      [&] { return HttpClient(admin_port).get("/metrics").body().find(before) != std::string::npos; }));
+
+  writeFile(configPathOf(proxy), configWith("after"));
+  proxy.signal(SIGHUP);
+  const auto metrics = [&] { return HttpClient(admin_port).get("/metrics").body(); };
+  EXPECT_TRUE(eventually([&] { return metrics().find(R"(route="after")") != std::string::npos; }))
+      << proxy.stderrText();
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(HttpClient(port).get("/").result_int(), 200);
+  const std::string page = metrics();
+  EXPECT_NE(
+      page.find(R"(gatehouse_rate_limit_decisions_total{route="after",policy="ip",outcome="allowed"} 2)"),
+      std::string::npos)
+      << page;
+  EXPECT_EQ(page.find(R"(route="before")"), std::string::npos) << page;
+}
+
 }  // namespace
 }  // namespace gatehouse::testing
