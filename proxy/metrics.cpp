@@ -1,6 +1,8 @@
 #include "proxy/metrics.h"
 
 #include <cstdint>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "filters/rate_limit_filter.h"
@@ -9,11 +11,12 @@
 namespace gatehouse::proxy {
 namespace {
 
-// One filter's counters with the labels that name it.
+// One filter's counters with the labels that name it: `route="...",policy="..."`, or `policy="..."` for a
+// rate-limit policy, whose one factory (and counters) every route naming it shares. Route and policy names
+// are letters, digits, '_', '-' and '.' (the loader checks): nothing to escape.
 template <typename Stats>
 struct Sample {
-  std::string_view route;
-  std::string_view policy;
+  std::string labels;
   Stats stats;
 };
 
@@ -25,9 +28,7 @@ void appendFamilyHeader(std::string& out, std::string_view name, std::string_vie
 template <typename Stats>
 void appendSeries(std::string& out, std::string_view name, const Sample<Stats>& sample,
                   std::string_view outcome, std::uint64_t value) {
-  // Route and policy names are letters, digits, '_', '-' and '.' (the loader checks): nothing to escape.
-  out.append(name).append("{route=\"").append(sample.route);
-  out.append("\",policy=\"").append(sample.policy).append("\"");
+  out.append(name).append("{").append(sample.labels);
   if (!outcome.empty()) out.append(",outcome=\"").append(outcome).append("\"");
   out.append("} ").append(std::to_string(value)).append("\n");
 }
@@ -96,13 +97,17 @@ void appendSessions(std::string& out, const std::vector<Sample<filters::SessionS
 std::string renderMetrics(const Runtime& runtime) {
   std::vector<Sample<filters::RateLimitStats>> rate_limits;
   std::vector<Sample<filters::SessionStats>> sessions;
+  std::set<const filters::FilterFactory*> seen;
   for (std::size_t i = 0; i < runtime.route_filters.size(); ++i) {
-    const std::string_view route = runtime.config->routes[i].name;
+    const std::string& route = runtime.config->routes[i].name;
     for (const auto& factory : runtime.route_filters[i]) {
       if (const auto* limit = dynamic_cast<const filters::RateLimitFilterFactory*>(factory.get())) {
-        rate_limits.push_back({route, limit->policy().name, limit->counters()});
+        if (seen.insert(limit).second) {
+          rate_limits.push_back({"policy=\"" + limit->policy().name + "\"", limit->counters()});
+        }
       } else if (const auto* session = dynamic_cast<const filters::SessionFilterFactory*>(factory.get())) {
-        sessions.push_back({route, session->policy().name, session->counters()});
+        sessions.push_back(
+            {"route=\"" + route + "\",policy=\"" + session->policy().name + "\"", session->counters()});
       }
     }
   }

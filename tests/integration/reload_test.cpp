@@ -110,39 +110,37 @@ TEST(Reload, ANewFileCanTakeARouteAway) {
   EXPECT_EQ(HttpClient(port).get("/api/items").result_int(), 200);
 }
 
-// /metrics reads the filters the workers use now: after a reload that renamed the route, its counters are the
-// new route's, counted from the reload.
+// /metrics reads the filters the workers use now: after a reload that renamed the policies, the counters are
+// the new policies', counted from the reload.
 TEST(Reload, MetricsFollowTheReloadedFilters) {
   TestUpstream upstream;
   const auto port = freePort();
   const auto admin_port = freePort();
-  const auto configWith = [&](const std::string& route_name) {
+  const auto configWith = [&](const std::string& policy) {
     return withPort(
         testConfig(upstream.address(),
-                   "  - name: " + route_name + "\n    match: {prefix: /}\n    filters: [{rate_limit: ip}]\n",
-                   "admin: 127.0.0.1:" + std::to_string(admin_port) +
-                       "\nrate_limits:\n  ip:\n    limits: [{requests: 100, window: 60s}]\n"),
+                   "  - name: all\n    match: {prefix: /}\n    filters: [{rate_limit: " + policy + "}]\n",
+                   "admin: 127.0.0.1:" + std::to_string(admin_port) + "\nrate_limits:\n  " + policy +
+                       ":\n    limits: [{requests: 100, window: 60s}]\n"),
         port);
+  };
+  const auto metrics = [&] { return HttpClient(admin_port).get("/metrics").body(); };
+  const auto allowed = [](const std::string& policy, int count) {
+    return R"(gatehouse_rate_limit_decisions_total{policy=")" + policy + R"(",outcome="allowed"} )" +
+           std::to_string(count);
   };
   ProxyProcess proxy(configWith("before"), port);
   EXPECT_EQ(HttpClient(port).get("/").result_int(), 200);
-  const std::string before =
-      R"(gatehouse_rate_limit_decisions_total{route="before",policy="ip",outcome="allowed"} 1)";
-  EXPECT_TRUE(eventually(
-      [&] { return HttpClient(admin_port).get("/metrics").body().find(before) != std::string::npos; }));
+  EXPECT_NE(metrics().find(allowed("before", 1)), std::string::npos);
 
   writeFile(configPathOf(proxy), configWith("after"));
   proxy.signal(SIGHUP);
-  const auto metrics = [&] { return HttpClient(admin_port).get("/metrics").body(); };
-  EXPECT_TRUE(eventually([&] { return metrics().find(R"(route="after")") != std::string::npos; }))
+  EXPECT_TRUE(eventually([&] { return metrics().find(R"(policy="after")") != std::string::npos; }))
       << proxy.stderrText();
   for (int i = 0; i < 2; ++i) EXPECT_EQ(HttpClient(port).get("/").result_int(), 200);
   const std::string page = metrics();
-  EXPECT_NE(
-      page.find(R"(gatehouse_rate_limit_decisions_total{route="after",policy="ip",outcome="allowed"} 2)"),
-      std::string::npos)
-      << page;
-  EXPECT_EQ(page.find(R"(route="before")"), std::string::npos) << page;
+  EXPECT_NE(page.find(allowed("after", 2)), std::string::npos) << page;
+  EXPECT_EQ(page.find(R"(policy="before")"), std::string::npos) << page;
 }
 
 }  // namespace
