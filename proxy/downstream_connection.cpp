@@ -208,6 +208,7 @@ void DownstreamConnection::processHead(std::size_t head_bytes) {
   markInFlight(true);
   fields_arena_.begin();  // every header of this exchange, error replies included, from here on
   info_.reset();
+  routed_ = false;
   status_ = 0;
   response_body_bytes_ = 0;
   request_body_bytes_ = 0;
@@ -276,6 +277,8 @@ void DownstreamConnection::processHead(std::size_t head_bytes) {
   if (route == nullptr) return sendError(bhttp::status::not_found, "no route", !request_->is_done());
   route_index_ = static_cast<std::size_t>(route - config.routes.data());
   info_.route_name = route->name;
+  if (route_stats_ != runtime.route_stats[route_index_]) route_stats_ = runtime.route_stats[route_index_];
+  routed_ = true;
 
   body_limit_ = runtime.bodyLimit(route_index_);
   if (request_->content_length() && *request_->content_length() > body_limit_) {
@@ -609,7 +612,7 @@ void DownstreamConnection::startTunnel() {
   // Bytes already read past the heads belong to the new protocol: the client's go upstream first, and the
   // upstream's (still in its buffer) go to the client.
   tunnel_buffer_ = std::move(buffer_);
-  logAccess();
+  recordExchange();
   // The heads are written and logged, and the filters have seen the response: a tunnel that may stay open for
   // hours keeps neither its filters nor a header block.
   endExchange();
@@ -707,7 +710,7 @@ void DownstreamConnection::sendLocalReply(filters::LocalReply reply, bool close)
 }
 
 void DownstreamConnection::onWriteLocalReply(ErrorCode ec) {
-  logAccess();
+  recordExchange();
   if (ec) {
     endExchange();
     return close();
@@ -748,7 +751,7 @@ void DownstreamConnection::discardClientBytes() {
 // ---- end of an exchange ----
 
 void DownstreamConnection::finishExchange() {
-  logAccess();
+  recordExchange();
   request_chunk_.release();
   response_chunk_.release();
   // A request body was read through 16 KiB steps: an idle keep-alive connection should not keep that room.
@@ -783,6 +786,12 @@ void DownstreamConnection::markInFlight(bool in_flight) {
   in_flight ? worker_.exchangeBegan() : worker_.exchangeEnded();
 }
 
+void DownstreamConnection::recordExchange() {
+  RouteStats& stats = routed_ ? *route_stats_ : *worker_.runtime().unrouted_stats;
+  stats.bump(statusClassOf(status_));
+  logAccess();
+}
+
 void DownstreamConnection::logAccess() {
   if (!worker_.accessLog().enabled()) return;
   if (!request_ || !request_->is_header_done()) {
@@ -813,7 +822,7 @@ void DownstreamConnection::close() {
   // status sent, or 499 (nginx's "client closed request") when no response had begun.
   if (in_flight_ && request_ && request_->is_header_done()) {
     if (status_ == 0) status_ = kClientClosedRequest;
-    logAccess();
+    recordExchange();
   }
   markInFlight(false);
   clearDeadline();

@@ -31,6 +31,7 @@
 #include "proxy/http/forwarded.h"
 #include "proxy/http/parse_buffered.h"
 #include "proxy/outgoing_message.h"
+#include "proxy/route_stats.h"
 #include "proxy/upstream_pool.h"
 
 namespace gatehouse::proxy {
@@ -135,6 +136,8 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   // For the exchange's parsers and local reply: Beast's piecewise constructors pass it to their fields (the
   // body's arguments come first, none here).
   http::FieldAllocator arenaAllocator() { return http::FieldAllocator(&fields_arena_); }
+  // The end of an exchange, whatever ended it: counted in its route's responses, and access-logged.
+  void recordExchange();
   void logAccess();
   void closeUpstream();
   void close();
@@ -164,6 +167,11 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   OutgoingMessage to_upstream_;  // the request as it goes upstream: head + framed body
   filters::RequestInfo info_;
   std::size_t route_index_ = 0;
+  // The route's response counters, counted once when the exchange ends; kept from one request to the next
+  // while they stay the same (a keep-alive connection on one route costs no reference counting per request).
+  // routed_ says whether this exchange has a route; without one it counts as unrouted.
+  std::shared_ptr<RouteStats> route_stats_;
+  bool routed_ = false;
   std::uint64_t body_limit_ = 0;
   std::uint64_t request_body_bytes_ = 0;
   bool client_keep_alive_ = false;

@@ -92,6 +92,26 @@ void appendSessions(std::string& out, const std::vector<Sample<filters::SessionS
                       [](const auto& stats) { return stats.touched; });
 }
 
+void appendResponses(std::string& out, const Runtime& runtime) {
+  constexpr std::string_view kResponses = "gatehouse_http_responses_total";
+  appendFamilyHeader(
+      out, kResponses,
+      "Responses by route and status class (route=\"\": requests that matched no route or were "
+      "refused before routing; 4xx includes 499, a client that left before the response).");
+  const auto appendRoute = [&](std::string_view route, const RouteStats& stats) {
+    for (std::size_t i = 0; i < kStatusClasses; ++i) {
+      const auto status_class = static_cast<StatusClass>(i);
+      out.append(kResponses).append("{route=\"").append(route).append("\",code=\"");
+      out.append(statusClassLabel(status_class)).append("\"} ");
+      out.append(std::to_string(stats.read(status_class))).append("\n");
+    }
+  };
+  for (std::size_t i = 0; i < runtime.route_stats.size(); ++i) {
+    appendRoute(runtime.config->routes[i].name, *runtime.route_stats[i]);
+  }
+  appendRoute("", *runtime.unrouted_stats);
+}
+
 }  // namespace
 
 std::string renderMetrics(const Runtime& runtime) {
@@ -112,6 +132,7 @@ std::string renderMetrics(const Runtime& runtime) {
     }
   }
   std::string out;
+  appendResponses(out, runtime);
   appendRateLimits(out, rate_limits);
   appendSessions(out, sessions);
   return out;

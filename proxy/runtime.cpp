@@ -119,6 +119,7 @@ std::shared_ptr<const Runtime> buildRuntime(std::shared_ptr<const config::Config
     FilterFactoryList list;
     for (const auto& filter : route.filters) list.push_back(makeFactory(*config, filter, shared));
     runtime->route_filters.push_back(std::move(list));
+    runtime->route_stats.push_back(std::make_shared<RouteStats>());
   }
   runtime->identity_headers = filters::identityHeaderNames(*config);
   return runtime;

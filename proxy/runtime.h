@@ -9,12 +9,17 @@
 
 #include "proxy/config/config.h"
 #include "proxy/filter_chain.h"
+#include "proxy/route_stats.h"
 
 namespace gatehouse::proxy {
 
 struct Runtime {
   std::shared_ptr<const config::Config> config;
   std::vector<FilterFactoryList> route_filters;  // parallel to config->routes
+  // Responses per route (parallel to config->routes), and of requests that matched none or were refused
+  // before routing. Shared by the workers' copies; a reload builds new ones (counting from zero).
+  std::vector<std::shared_ptr<RouteStats>> route_stats;
+  std::shared_ptr<RouteStats> unrouted_stats = std::make_shared<RouteStats>();
   // Every identity header a session policy injects (X-User, X-User-Roles...). A client must never be able to
   // send them: they are removed from every request, on every route, before any filter runs.
   std::vector<std::string> identity_headers;

@@ -1,6 +1,6 @@
-// The admin listener's /metrics: what the filters decided, per route and policy, in Prometheus's text format
-// — counted across requests that really went through, and well formed (one HELP and TYPE per family, every
-// sample a name, labels and a number).
+// The admin listener's /metrics: the responses per route and status class, and what the filters decided, in
+// Prometheus's text format — counted across requests that really went through, and well formed (one HELP and
+// TYPE per family, every sample a name, labels and a number).
 #include <gtest/gtest.h>
 
 #include <map>
@@ -36,7 +36,7 @@ struct Page {
 
 Page parse(const std::string& text) {
   static const std::regex sample(
-      R"(([a-z_]+)\{(route="[^"]*",)?policy="[^"]*"(,outcome="[a-z_]+")?\} ([0-9]+))");
+      R"(([a-z_]+)\{(route="[^"]*",)?(policy="[^"]*"(,outcome="[a-z_]+")?|code="[1-5]xx")\} ([0-9]+))");
   static const std::regex help(R"(# HELP ([a-z_]+) .+)");
   static const std::regex type(R"(# TYPE ([a-z_]+) counter)");
   Page page;
@@ -49,7 +49,7 @@ Page parse(const std::string& text) {
     } else if (std::regex_match(line, parts, type)) {
       ++page.types[parts[1]];
     } else if (std::regex_match(line, parts, sample)) {
-      page.samples[line.substr(0, line.rfind(' '))] = std::stoull(parts[4]);
+      page.samples[line.substr(0, line.rfind(' '))] = std::stoull(parts[5]);
     } else {
       page.malformed.push_back(line);
     }
@@ -69,6 +69,8 @@ TEST(Metrics, CountWhatTheFiltersDecidedPerRouteAndPolicy) {
   EXPECT_EQ(client.get("/private/me").result_int(), 401);
   EXPECT_EQ(client.get("/private/me", {{"Cookie", "connect.sid=s%3Aforged.bad"}}).result_int(), 401);
   EXPECT_EQ(client.get("/elsewhere").result_int(), 200);
+  EXPECT_EQ(firstStatus(rawExchange(proxy.port(), "GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n").data),
+            400u);
 
   HttpClient admin(proxy.adminPort());
   const auto response = admin.get("/metrics");
@@ -88,14 +90,30 @@ TEST(Metrics, CountWhatTheFiltersDecidedPerRouteAndPolicy) {
   EXPECT_EQ(page.samples.at(session + R"("bad_signature"})"), 1u);
   EXPECT_EQ(page.samples.at(session + R"("valid"})"), 0u);
 
-  // Each family introduced once, before its samples; the route without filters has none.
+  // Every response once, under its route and status class; a request refused before routing under route="".
+  const auto responses = [&](const std::string& route, const std::string& code) {
+    return page.samples.at(R"(gatehouse_http_responses_total{route=")" + route + R"(",code=")" + code +
+                           R"("})");
+  };
+  EXPECT_EQ(responses("api", "2xx"), 2u);
+  EXPECT_EQ(responses("api", "4xx"), 1u);
+  EXPECT_EQ(responses("api-v2", "2xx"), 1u);
+  EXPECT_EQ(responses("private", "4xx"), 3u);
+  EXPECT_EQ(responses("private", "2xx"), 0u);
+  EXPECT_EQ(responses("open", "2xx"), 1u);
+  EXPECT_EQ(responses("", "4xx"), 1u);
+  EXPECT_EQ(responses("", "5xx"), 0u);
+
+  // Each family introduced once, before its samples; the route without filters has no filter series.
   for (const auto& [series, value] : page.samples) {
     const std::string family = series.substr(0, series.find('{'));
     EXPECT_EQ(page.helps.count(family) ? page.helps.at(family) : 0, 1) << family;
     EXPECT_EQ(page.types.count(family) ? page.types.at(family) : 0, 1) << family;
-    EXPECT_EQ(series.find(R"(route="open")"), std::string::npos) << series;
+    if (family != "gatehouse_http_responses_total") {
+      EXPECT_EQ(series.find(R"(route="open")"), std::string::npos) << series;
+    }
   }
-  EXPECT_EQ(page.helps.size(), 8u) << "5 rate-limit families, 3 session families";
+  EXPECT_EQ(page.helps.size(), 9u) << "responses, 5 rate-limit families, 3 session families";
 
   // The counts move with the traffic.
   client.get("/api/items", {{"X-Api-Key", "k2"}});
