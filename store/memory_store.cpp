@@ -245,9 +245,7 @@ void MemoryStore::lookupSession(const SessionLookup& lookup, SessionCallback don
 
 void MemoryStore::checkRateLimit(const RateLimitCheck& check, RateLimitCallback done) {
   if (invalidCheckReason(check)) {
-    RateLimitResult invalid;
-    invalid.status = StoreStatus::Error;
-    done(std::move(invalid));
+    done(RateLimitResult::failed(StoreStatus::Error));
     return;
   }
   PerLimit<std::string> keys;

@@ -1,5 +1,6 @@
 #include "store/redis_clock.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <optional>
 #include <utility>
@@ -18,6 +19,12 @@ std::optional<std::int64_t> readInteger(const RedisReply& reply) {
   return value;
 }
 
+std::int64_t systemClockMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 std::optional<std::int64_t> parseRedisTime(const RedisReply& reply) {
@@ -29,7 +36,9 @@ std::optional<std::int64_t> parseRedisTime(const RedisReply& reply) {
 }
 
 RedisClock::RedisClock(LocalClock local, bool follow_redis)
-    : local_(std::move(local)), follow_redis_(follow_redis), state_(std::make_shared<State>()) {}
+    : local_(local ? std::move(local) : LocalClock(systemClockMs)),
+      follow_redis_(follow_redis),
+      state_(std::make_shared<State>()) {}
 
 void RedisClock::refreshIfDue(RedisClient& client) {
   if (!follow_redis_ || state_->in_flight) return;

@@ -27,8 +27,9 @@ class RedisClock {
   // Past this, the first measurement is logged: the host's clock is that far from Redis's.
   static constexpr std::int64_t kReportedOffsetMs = 1'000;
 
-  // follow_redis = false: the local clock is taken as it is (tests that set the time themselves).
-  RedisClock(LocalClock local, bool follow_redis);
+  // local empty: the system clock. follow_redis = false: the local clock is taken as it is (tests that set
+  // the time themselves).
+  explicit RedisClock(LocalClock local = {}, bool follow_redis = true);
 
   std::int64_t nowMs() const { return local_() + state_->offset_ms; }
 

@@ -33,21 +33,16 @@ std::size_t counterOf(const PerLimit<Millis>& windows, Millis window) {
   return static_cast<std::size_t>(std::find(windows.begin(), windows.end(), window) - windows.begin());
 }
 
-// Until the end of the window after window_index, when the counter stops mattering.
-std::int64_t counterTimeToLive(std::int64_t window_index, Millis window, std::int64_t now_ms) {
-  return (window_index + 2) * window.count() - now_ms;
-}
-
 void appendCounterKey(std::string& out, std::string_view base_key, Millis window, std::int64_t window_index) {
   appendRateLimitKey(out, base_key, RateLimitAlgorithm::SlidingWindow, window);
   out.push_back(':');
   out.append(DecimalText(window_index).view());
 }
 
-RateLimitResult failedCheck(StoreStatus status) {
-  RateLimitResult result;
-  result.status = status;
-  return result;
+// Until the end of the window after this one, when the counter stops mattering.
+DecimalText counterTimeToLive(Millis window, std::int64_t now_ms) {
+  const WindowCounter counter{now_ms / window.count(), 0, 0};
+  return DecimalText(slidingWindowTimeToLive(counter, now_ms, window.count()).count());
 }
 
 // A counter's GET: nil (no request in that window) or the decimal count. A negative count (a DECRBY that
@@ -62,25 +57,12 @@ bool readCount(const RedisReply& reply, std::uint64_t& count) {
   return true;
 }
 
-// The string views of one counter's keys in a buffer of keys written back to back.
-std::string_view keyAt(const std::string& keys, std::span<const std::uint32_t> ends, std::size_t i) {
-  const std::uint32_t start = i == 0 ? 0 : ends[i - 1];
-  return std::string_view(keys).substr(start, ends[i] - start);
-}
-
-using ArgvList =
-    boost::container::small_vector<std::array<std::string_view, 3>, kRepliesPerCounter * kInlineLimits>;
-using CommandList =
-    boost::container::small_vector<std::span<const std::string_view>, kRepliesPerCounter * kInlineLimits>;
-
-}  // namespace
-
-RateLimitResult evaluateWindowReplies(const RedisReply& replies, const WindowLimits& limits,
-                                      std::uint32_t cost, std::int64_t now_ms) {
-  const PerLimit<Millis> windows = distinctWindows(limits);
+// The verdict from the replies of a check whose counters are `windows` (distinctWindows of its limits).
+RateLimitResult evaluateReplies(const RedisReply& replies, const PerLimit<Millis>& windows,
+                                const WindowLimits& limits, std::uint32_t cost, std::int64_t now_ms) {
   if (replies.type != RedisReply::Type::Array ||
       replies.elements.size() != kRepliesPerCounter * windows.size()) {
-    return failedCheck(StoreStatus::Error);
+    return RateLimitResult::failed(StoreStatus::Error);
   }
   PerLimit<WindowCounter> counters(windows.size());
   for (std::size_t j = 0; j < windows.size(); ++j) {
@@ -90,7 +72,7 @@ RateLimitResult evaluateWindowReplies(const RedisReply& replies, const WindowLim
     std::uint64_t previous_count = 0;
     if (counted.type != RedisReply::Type::Integer || expiry.type != RedisReply::Type::Integer ||
         !readCount(previous, previous_count)) {
-      return failedCheck(StoreStatus::Error);
+      return RateLimitResult::failed(StoreStatus::Error);
     }
     // The count before this request: INCRBY answered it with the cost added.
     const std::int64_t before = std::max<std::int64_t>(0, counted.integer - static_cast<std::int64_t>(cost));
@@ -102,6 +84,18 @@ RateLimitResult evaluateWindowReplies(const RedisReply& replies, const WindowLim
     counter_of_limit.push_back(&counters[counterOf(windows, limit.window)]);
   return evaluateSlidingWindow(counter_of_limit, std::span<const WindowLimit>(limits.data(), limits.size()),
                                cost, now_ms);
+}
+
+using ArgvList =
+    boost::container::small_vector<std::array<std::string_view, 3>, kRepliesPerCounter * kInlineLimits>;
+using CommandList =
+    boost::container::small_vector<std::span<const std::string_view>, kRepliesPerCounter * kInlineLimits>;
+
+}  // namespace
+
+RateLimitResult evaluateWindowReplies(const RedisReply& replies, const WindowLimits& limits,
+                                      std::uint32_t cost, std::int64_t now_ms) {
+  return evaluateReplies(replies, distinctWindows(limits), limits, cost, now_ms);
 }
 
 // The checks waiting for their answers, in slots reused from one check to the next: a check keeps what its
@@ -117,8 +111,8 @@ class RedisSlidingWindow::InFlight {
     // The connection that counted the request. Used only while it delivers the answer (it is alive then):
     // a rejection's DECRBY goes to the same Redis.
     RedisClient* client = nullptr;
-    std::string keys;  // the current windows' keys, back to back
-    PerLimit<std::uint32_t> key_ends;
+    PerLimit<Millis> windows;  // one counter per distinct window of the limits
+    CheckKeys keys;            // the current window's key of each counter
   };
 
   std::uint32_t acquire() {
@@ -135,9 +129,9 @@ class RedisSlidingWindow::InFlight {
 
   void complete(std::uint32_t id, StoreStatus status, const RedisReply& reply) {
     Check& check = checks_[id];
-    RateLimitResult result = status == StoreStatus::Ok
-                                 ? evaluateWindowReplies(reply, check.limits, check.cost, check.now_ms)
-                                 : failedCheck(status);
+    RateLimitResult result = status == StoreStatus::Ok ? evaluateReplies(reply, check.windows, check.limits,
+                                                                         check.cost, check.now_ms)
+                                                       : RateLimitResult::failed(status);
     // Without an answer (timeout, connection lost) the count may or may not have happened: it stays.
     if (result.status == StoreStatus::Ok && !result.allowed) takeBack(check);
     RateLimitCallback done = std::move(check.done);
@@ -148,19 +142,15 @@ class RedisSlidingWindow::InFlight {
 
  private:
   static void takeBack(const Check& check) {
-    const PerLimit<Millis> windows = distinctWindows(check.limits);
     const DecimalText cost(check.cost);
     boost::container::small_vector<DecimalText, kInlineLimits> ttls;
+    for (Millis window : check.windows) ttls.push_back(counterTimeToLive(window, check.now_ms));
     ArgvList argvs;
-    for (std::size_t j = 0; j < windows.size(); ++j) {
-      ttls.emplace_back(counterTimeToLive(check.now_ms / windows[j].count(), windows[j], check.now_ms));
+    for (std::size_t j = 0; j < check.windows.size(); ++j) {
+      argvs.push_back({"DECRBY", check.keys[j], cost.view()});
+      argvs.push_back({"PEXPIRE", check.keys[j], ttls[j].view()});
     }
-    for (std::size_t j = 0; j < windows.size(); ++j) {
-      const std::string_view key = keyAt(check.keys, check.key_ends, j);
-      argvs.push_back({"DECRBY", key, cost.view()});
-      argvs.push_back({"PEXPIRE", key, ttls[j].view()});
-    }
-    CommandList commands(argvs.begin(), argvs.end());
+    const CommandList commands(argvs.begin(), argvs.end());
     check.client->pipeline(commands, [](StoreStatus, const RedisReply&) {});
   }
 
@@ -189,33 +179,29 @@ void RedisSlidingWindow::check(RedisClient& client, const RateLimitCheck& check,
   clock_.refreshIfDue(client);  // a TIME now and then, in the same write as this check
   pending.now_ms = clock_.nowMs();
   pending.client = &client;
+  pending.windows = distinctWindows(check.limits);
   pending.keys.clear();
-  pending.key_ends.clear();
   previous_keys_.clear();
-
-  const PerLimit<Millis> windows = distinctWindows(check.limits);
-  PerLimit<std::uint32_t> previous_ends;
   boost::container::small_vector<DecimalText, kInlineLimits> ttls;
-  for (Millis window : windows) {
+  for (Millis window : pending.windows) {
     const std::int64_t index = pending.now_ms / window.count();
-    appendCounterKey(pending.keys, check.key, window, index);
-    pending.key_ends.push_back(static_cast<std::uint32_t>(pending.keys.size()));
-    appendCounterKey(previous_keys_, check.key, window, index - 1);
-    previous_ends.push_back(static_cast<std::uint32_t>(previous_keys_.size()));
-    ttls.emplace_back(counterTimeToLive(index, window, pending.now_ms));
+    appendCounterKey(pending.keys.buffer(), check.key, window, index);
+    pending.keys.endKey();
+    appendCounterKey(previous_keys_.buffer(), check.key, window, index - 1);
+    previous_keys_.endKey();
+    ttls.push_back(counterTimeToLive(window, pending.now_ms));
   }
 
   const DecimalText cost(check.cost);
   ArgvList argvs;
-  CommandList commands;
-  for (std::size_t j = 0; j < windows.size(); ++j) {
-    const std::string_view current = keyAt(pending.keys, pending.key_ends, j);
-    argvs.push_back({"INCRBY", current, cost.view()});
-    argvs.push_back({"PEXPIRE", current, ttls[j].view()});
-    argvs.push_back({"GET", keyAt(previous_keys_, previous_ends, j), {}});
+  for (std::size_t j = 0; j < pending.windows.size(); ++j) {
+    argvs.push_back({"INCRBY", pending.keys[j], cost.view()});
+    argvs.push_back({"PEXPIRE", pending.keys[j], ttls[j].view()});
+    argvs.push_back({"GET", previous_keys_[j], {}});
   }
+  CommandList commands;
   for (std::size_t i = 0; i < argvs.size(); ++i) {
-    commands.emplace_back(argvs[i].data(), i % kRepliesPerCounter == 2 ? 2 : 3);
+    commands.emplace_back(argvs[i].data(), i % kRepliesPerCounter == 2 ? 2 : 3);  // GET has one argument
   }
   client.pipeline(commands, [in_flight = in_flight_, id](StoreStatus status, const RedisReply& reply) {
     in_flight->complete(id, status, reply);

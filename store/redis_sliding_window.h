@@ -29,6 +29,7 @@
 #include <memory>
 #include <string>
 
+#include "store/rate_limit_keys.h"
 #include "store/redis_client.h"
 #include "store/redis_clock.h"
 #include "store/store.h"
@@ -57,7 +58,7 @@ class RedisSlidingWindow {
 
   RedisClock clock_;
   std::shared_ptr<InFlight> in_flight_;
-  std::string previous_keys_;  // the GET keys of the check being sent; reused
+  CheckKeys previous_keys_;  // the GET keys of the check being sent; reused
 };
 
 // The answer to one check's pipeline: 3 replies per counter (INCRBY, PEXPIRE, GET) in the order the counters

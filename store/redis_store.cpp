@@ -1,6 +1,5 @@
 #include "store/redis_store.h"
 
-#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -23,25 +22,16 @@ StoreStatus statusOf(StoreStatus client_status, const RedisReply& reply) {
   return reply.isError() ? StoreStatus::Error : StoreStatus::Ok;
 }
 
-std::int64_t systemClock() {
-  return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-RateLimitResult failedCheck(StoreStatus status) {
-  RateLimitResult result;
-  result.status = status;
-  return result;
-}
-
 }  // namespace
 
 RateLimitResult parseRateLimitReply(const RedisReply& reply, const WindowLimits& limits) {
   const std::vector<RedisReply>& items = reply.elements;
   if (reply.type != RedisReply::Type::Array || items.size() != 3 + 2 * limits.size()) {
-    return failedCheck(StoreStatus::Error);
+    return RateLimitResult::failed(StoreStatus::Error);
   }
   for (const RedisReply& item : items) {
-    if (item.type != RedisReply::Type::Integer || item.integer < 0) return failedCheck(StoreStatus::Error);
+    if (item.type != RedisReply::Type::Integer || item.integer < 0)
+      return RateLimitResult::failed(StoreStatus::Error);
   }
   RateLimitResult result;
   result.allowed = items[0].integer == 1;
@@ -56,12 +46,11 @@ RateLimitResult parseRateLimitReply(const RedisReply& reply, const WindowLimits&
   return result;
 }
 
-RedisStore::RedisStore(std::shared_ptr<RedisClient> client, RedisStoreClock clock)
+RedisStore::RedisStore(std::shared_ptr<RedisClient> client, RedisClock clock)
     : RedisStore(std::vector<std::shared_ptr<RedisClient>>{std::move(client)}, std::move(clock)) {}
 
-RedisStore::RedisStore(std::vector<std::shared_ptr<RedisClient>> clients, RedisStoreClock clock)
-    : clients_(std::move(clients)),
-      sliding_window_(RedisClock(clock.local ? std::move(clock.local) : systemClock, clock.follow_redis)) {
+RedisStore::RedisStore(std::vector<std::shared_ptr<RedisClient>> clients, RedisClock clock)
+    : clients_(std::move(clients)), sliding_window_(std::move(clock)) {
   if (clients_.empty()) throw std::invalid_argument("RedisStore needs at least one connection");
 }
 
@@ -107,7 +96,7 @@ void RedisStore::lookupSession(const SessionLookup& lookup, SessionCallback done
 
 void RedisStore::checkRateLimit(const RateLimitCheck& check, RateLimitCallback done) {
   if (invalidCheckReason(check)) {
-    done(failedCheck(StoreStatus::Error));
+    done(RateLimitResult::failed(StoreStatus::Error));
     return;
   }
   if (check.algorithm == RateLimitAlgorithm::SlidingWindow) {
@@ -117,17 +106,12 @@ void RedisStore::checkRateLimit(const RateLimitCheck& check, RateLimitCallback d
   // Everything the command needs is on the stack or in check_keys_, for the usual one or two limits: this
   // runs for every rate-limited request.
   check_keys_.clear();
-  boost::container::small_vector<std::size_t, kInlineLimits + 1> key_ends;
   for (const WindowLimit& limit : check.limits) {
-    appendRateLimitKey(check_keys_, check.key, check.algorithm, limit.window);
-    key_ends.push_back(check_keys_.size());
+    appendRateLimitKey(check_keys_.buffer(), check.key, check.algorithm, limit.window);
+    check_keys_.endKey();
   }
   boost::container::small_vector<std::string_view, kInlineLimits> key_views;
-  std::size_t key_start = 0;
-  for (std::size_t end : key_ends) {
-    key_views.emplace_back(check_keys_.data() + key_start, end - key_start);
-    key_start = end;
-  }
+  for (std::size_t i = 0; i < check_keys_.size(); ++i) key_views.push_back(check_keys_[i]);
   boost::container::small_vector<DecimalText, 1 + 2 * kInlineLimits> numbers;
   numbers.emplace_back(check.cost);
   for (const WindowLimit& limit : check.limits) {
@@ -139,7 +123,8 @@ void RedisStore::checkRateLimit(const RateLimitCheck& check, RateLimitCallback d
   pick().eval(lua::slidingLog(), key_views, arg_views,
               [limits = check.limits, done = std::move(done)](StoreStatus status, const RedisReply& reply) {
                 const StoreStatus outcome = statusOf(status, reply);
-                done(outcome == StoreStatus::Ok ? parseRateLimitReply(reply, limits) : failedCheck(outcome));
+                done(outcome == StoreStatus::Ok ? parseRateLimitReply(reply, limits)
+                                                : RateLimitResult::failed(outcome));
               });
 }
 

@@ -13,26 +13,21 @@
 #include <string>
 #include <vector>
 
+#include "store/rate_limit_keys.h"
 #include "store/redis_client.h"
 #include "store/redis_sliding_window.h"
 #include "store/store.h"
 
 namespace gatehouse::store {
 
-// The clock a RedisStore cuts sliding windows on: `local` (epoch milliseconds; empty: the system clock), kept
-// in step with Redis's TIME unless follow_redis is false (tests that set the time themselves).
-struct RedisStoreClock {
-  RedisClock::LocalClock local;
-  bool follow_redis = true;
-};
-
 class RedisStore final : public Store {
  public:
   // The store takes over the client's lifetime: destroying the store stops the client (pending calls complete
   // with Unavailable). Callbacks never refer to the store, so it may go away while calls are in flight.
-  explicit RedisStore(std::shared_ptr<RedisClient> client, RedisStoreClock clock = {});
+  // `clock` cuts the sliding windows: by default the system clock, kept in step with Redis's TIME.
+  explicit RedisStore(std::shared_ptr<RedisClient> client, RedisClock clock = RedisClock());
   // Several connections; `clients` must not be empty.
-  explicit RedisStore(std::vector<std::shared_ptr<RedisClient>> clients, RedisStoreClock clock = {});
+  explicit RedisStore(std::vector<std::shared_ptr<RedisClient>> clients, RedisClock clock = RedisClock());
   ~RedisStore() override;
   RedisStore(const RedisStore&) = delete;
   RedisStore& operator=(const RedisStore&) = delete;
@@ -54,7 +49,7 @@ class RedisStore final : public Store {
   RedisSlidingWindow sliding_window_;
   // The keys of the check being sent, one after another: the command is formatted before checkRateLimit
   // returns, so one buffer serves every check and keeps its capacity.
-  std::string check_keys_;
+  CheckKeys check_keys_;
 };
 
 // Reads the reply of the sliding-log script: {allowed, retry_after_ms, now_ms, then remaining and reset_after

@@ -87,6 +87,13 @@ struct RateLimitResult {
   Millis retry_after{0};        // when !allowed: the earliest time a request of this cost could be admitted
   std::int64_t now_ms = 0;  // the clock the check was decided on, epoch milliseconds: Redis's (TIME, or for
                             // a sliding window the worker's estimate of it) or, in memory, the process's
+
+  // A check that got no verdict: the store failed with `status`.
+  static RateLimitResult failed(StoreStatus status) {
+    RateLimitResult result;
+    result.status = status;
+    return result;
+  }
 };
 
 // ---- the interface

@@ -44,7 +44,7 @@ std::int64_t timeCalls(const RedisServer& server) {
 
 class RedisClockTest : public ::testing::Test {
  protected:
-  std::unique_ptr<RedisStore> storeWith(RedisStoreClock clock) {
+  std::unique_ptr<RedisStore> storeWith(RedisClock clock) {
     return std::make_unique<RedisStore>(
         gatehouse::testing::connectedClient(io_, gatehouse::testing::optionsFor(server_)), std::move(clock));
   }
@@ -71,7 +71,7 @@ class RedisClockTest : public ::testing::Test {
 };
 
 TEST_F(RedisClockTest, AHostAnHourBehindCountsInRedissWindowsOnceTimeHasAnswered) {
-  auto store = storeWith(RedisStoreClock{[] { return systemMs() - kHourMs; }, true});
+  auto store = storeWith(RedisClock([] { return systemMs() - kHourMs; }, true));
   const RateLimitCheck request{"skewed", RateLimitAlgorithm::SlidingWindow, {{100, 60s}}, 1};
 
   const RateLimitResult first = check(*store, request);  // sends TIME ahead of its own commands
@@ -93,7 +93,7 @@ TEST_F(RedisClockTest, AHostAnHourBehindCountsInRedissWindowsOnceTimeHasAnswered
 
 TEST_F(RedisClockTest, TimeIsAskedAtMostOncePerRefreshInterval) {
   std::int64_t local_ms = systemMs();
-  auto store = storeWith(RedisStoreClock{[&] { return local_ms; }, true});
+  auto store = storeWith(RedisClock([&] { return local_ms; }, true));
   const RateLimitCheck request{"paced", RateLimitAlgorithm::SlidingWindow, {{1000, 1s}}, 1};
   const std::int64_t before = timeCalls(server_);
 
@@ -109,7 +109,7 @@ TEST_F(RedisClockTest, TimeIsAskedAtMostOncePerRefreshInterval) {
 }
 
 TEST_F(RedisClockTest, AStoreThatKeepsItsOwnClockNeverAsks) {
-  auto store = storeWith(RedisStoreClock{[] { return systemMs() - kHourMs; }, false});
+  auto store = storeWith(RedisClock([] { return systemMs() - kHourMs; }, false));
   const std::int64_t before = timeCalls(server_);
   const RateLimitResult result = check(*store, {"own", RateLimitAlgorithm::SlidingWindow, {{10, 60s}}, 1});
   ASSERT_EQ(result.status, StoreStatus::Ok);

@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -15,7 +14,7 @@
 #include "store/redis_sliding_window.h"
 #include "store/redis_store.h"
 #include "store/sliding_window.h"
-#include "tests/store/expect_same_result.h"
+#include "tests/store/random_histories.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/redis_test_client.h"
 #include "tests/support/run_until.h"
@@ -32,7 +31,7 @@ class RedisSlidingWindowTest : public ::testing::Test {
  protected:
   RedisSlidingWindowTest()
       : store_(gatehouse::testing::connectedClient(io_, gatehouse::testing::optionsFor(server_)),
-               RedisStoreClock{[this] { return now_ms_; }, /*follow_redis=*/false}) {}
+               RedisClock([this] { return now_ms_; }, /*follow_redis=*/false)) {}
 
   ~RedisSlidingWindowTest() override {
     store_.client().stop();
@@ -70,34 +69,17 @@ class RedisSlidingWindowTest : public ::testing::Test {
 // times, which is never admitted), steps of 0 to 150 ms across many window boundaries: Redis's answers and
 // the C++ math's must be identical, step by step.
 TEST_F(RedisSlidingWindowTest, RandomHistoriesGiveTheAnswersOfTheCppMath) {
-  std::mt19937_64 random(17);
-  int rejections = 0;
-  for (int history = 0; history < 40; ++history) {
-    WindowLimits limits{{7, 1s}, {20, 5s}};
-    int max_cost = 3;
-    if (history % 2 == 1) {
-      limits = {{5, 1s}};
-      max_cost = 6;
-    }
-    const RateLimitCheck base{"h" + std::to_string(history), RateLimitAlgorithm::SlidingWindow, limits, 1};
-    std::vector<WindowCounter> counters(base.limits.size());
-    std::vector<WindowCounter*> pointers;
-    for (WindowCounter& counter : counters) pointers.push_back(&counter);
-    now_ms_ = kToday + std::uniform_int_distribution<std::int64_t>(0, 100'000)(random);
-    for (int step = 0; step < 50; ++step) {
-      now_ms_ += std::uniform_int_distribution<std::int64_t>(0, 150)(random);
-      RateLimitCheck request = base;
-      request.cost = static_cast<std::uint32_t>(std::uniform_int_distribution<int>(1, max_cost)(random));
-      const RateLimitResult cpp = evaluateSlidingWindow(pointers, request.limits, request.cost, now_ms_);
-      const RateLimitResult redis = check(request);
-      rejections += cpp.allowed ? 0 : 1;
-      testing::expectSameResult(redis, cpp,
-                                "history " + std::to_string(history) + " step " + std::to_string(step));
-      if (HasFailure()) return;
-      if (!redis.allowed) settle();  // the cost taken back must be there before the next step reads
-    }
-  }
-  EXPECT_GT(rejections, 100) << "the histories must exercise rejections";
+  testing::compareRandomHistories<WindowCounter>(
+      17, RateLimitAlgorithm::SlidingWindow, 1,
+      [](auto pointers, const auto& limits, std::uint32_t cost, std::int64_t now) {
+        return evaluateSlidingWindow(pointers, limits, cost, now);
+      },
+      [&](const RateLimitCheck& request, std::int64_t now) {
+        now_ms_ = now;
+        const RateLimitResult result = check(request);
+        if (!result.allowed) settle();  // the cost taken back must be there before the next step reads
+        return result;
+      });
 }
 
 TEST_F(RedisSlidingWindowTest, EachWindowIsOneStringCounterThatExpiresWhenTheNextWindowEnds) {

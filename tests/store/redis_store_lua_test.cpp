@@ -7,14 +7,13 @@
 // to 6: above the limit at times, which is never admitted.
 #include <gtest/gtest.h>
 
-#include <random>
 #include <string>
 #include <vector>
 
 #include "store/lua_scripts.h"
 #include "store/rate_limit_keys.h"
 #include "store/sliding_log.h"
-#include "tests/store/expect_same_result.h"
+#include "tests/store/random_histories.h"
 #include "tests/support/redis_server.h"
 
 namespace gatehouse::store {
@@ -64,45 +63,15 @@ RateLimitResult evalAt(const RedisServer& server, const std::string& source, con
   return result;
 }
 
-template <typename State, typename Evaluate>
-void compareRandomHistories(RateLimitAlgorithm algorithm, const std::string& script, Evaluate evaluate) {
-  RedisServer server;
-  const std::string source = withInjectedTime(script);
-  std::mt19937_64 random(11);
-  int rejections = 0;
-  for (int history = 0; history < 40; ++history) {
-    WindowLimits limits{{7, 1s}, {20, 5s}};
-    int max_cost = 3;
-    if (history % 2 == 1) {
-      limits = {{5, 1s}};
-      max_cost = 6;  // above the limit now and then: never admitted, retry_after is the window
-    }
-    const RateLimitCheck base{"h" + std::to_string(history), algorithm, limits, 1};
-    std::vector<State> states(base.limits.size());
-    std::int64_t now = 1'764'000'000'000 + std::uniform_int_distribution<std::int64_t>(0, 100'000)(random);
-    for (int step = 0; step < 50; ++step) {
-      now += std::uniform_int_distribution<std::int64_t>(0, 150)(random);
-      RateLimitCheck check = base;
-      check.cost = static_cast<std::uint32_t>(std::uniform_int_distribution<int>(0, max_cost)(random));
-      std::vector<State*> pointers;
-      for (State& state : states) pointers.push_back(&state);
-      const RateLimitResult cpp = evaluate(pointers, check.limits, check.cost, now);
-      const RateLimitResult lua = evalAt(server, source, check, now);
-      rejections += cpp.allowed ? 0 : 1;
-      testing::expectSameResult(lua, cpp,
-                                "history " + std::to_string(history) + " step " + std::to_string(step));
-      if (::testing::Test::HasFailure()) return;
-    }
-  }
-  EXPECT_GT(rejections, 100) << "the histories must exercise rejections";
-}
-
 TEST(RedisStoreLua, SlidingLogScriptMatchesTheCppMath) {
-  compareRandomHistories<RequestLog>(
-      RateLimitAlgorithm::SlidingLog, lua::slidingLog().source,
+  RedisServer server;
+  const std::string source = withInjectedTime(lua::slidingLog().source);
+  testing::compareRandomHistories<RequestLog>(
+      11, RateLimitAlgorithm::SlidingLog, 0,
       [](auto pointers, const auto& limits, std::uint32_t cost, std::int64_t now) {
         return evaluateSlidingLog(pointers, limits, cost, now);
-      });
+      },
+      [&](const RateLimitCheck& check, std::int64_t now) { return evalAt(server, source, check, now); });
 }
 
 }  // namespace
